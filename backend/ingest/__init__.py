@@ -1,0 +1,1 @@
+"""Ingestion: validate device/integration payloads and store them idempotently."""

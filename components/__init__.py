@@ -1,0 +1,1 @@
+"""Pure UI factories: shell, cards, tables, figures, ids. No database, no Redis."""

@@ -1,0 +1,1 @@
+"""RQ job functions (ids in, call a backend service), the cron table, worker entry points."""
