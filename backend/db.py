@@ -22,9 +22,7 @@ def create_db_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
-        # read-then-write transactions take the write lock up front (no upgrade deadlocks).
-        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -37,6 +35,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# Execution option marking read-only work (see ``Runtime.read``).
+READ_ONLY = "noc_read_only"
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # We emit BEGIN ourselves (pysqlite's own handling is off). Writers take the write lock up
+    # front, so a read-then-write transaction can't hit SQLite's lock-upgrade deadlock;
+    # readers use a plain BEGIN and, under WAL, never wait for a writer.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings
-from backend.db import create_db_engine, create_session_factory
+from backend.db import READ_ONLY, create_db_engine, create_session_factory
 from backend.events import EventPublisher
 from backend.queues import QueueName, create_queues
 from backend.redis_client import create_redis
@@ -51,6 +51,13 @@ class Runtime:
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any exception."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads only: never committed (rolled back on exit). On SQLite it does
+        not take the write lock, so dashboards never queue behind ingestion."""
+        with Session(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
             yield session
 
     def close(self) -> None:

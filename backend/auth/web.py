@@ -40,7 +40,7 @@ def login() -> Response | str:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        with runtime_of(current_app).transaction() as session:
+        with runtime_of(current_app).read() as session:
             principal = authenticate(session, form.email.data or "", form.password.data or "")
         if principal is not None:
             login_user(principal)
@@ -94,7 +94,7 @@ def guard() -> Response | None:
         token = _bearer_token()
         if token is None:
             return _unauthorized("missing bearer token (Authorization: Bearer <API token>)")
-        with runtime_of(current_app).transaction() as session:
+        with runtime_of(current_app).read() as session:
             tenant_id = tenant_of_api_token(session, token)
         if tenant_id is None:
             return _unauthorized("invalid or revoked API token")
@@ -102,7 +102,7 @@ def guard() -> Response | None:
         return None
     wall_token = request.args.get(WALLBOARD_PARAM)
     if wall_token and request.method == "GET":
-        with runtime_of(current_app).transaction() as session:
+        with runtime_of(current_app).read() as session:
             principal = wallboard_principal(session, wall_token)
         if principal is None:
             return _unauthorized("invalid or revoked wallboard token")
@@ -125,7 +125,7 @@ def init_auth(server: Flask) -> None:
 
     @manager.user_loader
     def _load(session_id: str) -> Principal | None:
-        with runtime_of(server).transaction() as session:
+        with runtime_of(server).read() as session:
             return load_principal(session, session_id)
 
     server.register_blueprint(bp)
