@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import _callback
 from flask import Flask, jsonify
 
 from backend.auth.web import init_auth
 from backend.config import Settings, get_settings
 from backend.runtime import Runtime
+from backend.web_context import current_principal_or_none
 
 _page_callbacks: tuple[dict[str, Any], list[Any]] | None = None
+
+# The theme and icons are served from assets/vendor (see its README), not a CDN: wall displays
+# on closed networks must not render unstyled. Listed here so they load before assets/app.css.
+VENDORED_STYLESHEETS = ["/assets/vendor/bootswatch-5.3.6/darkly.min.css",
+                        "/assets/vendor/bootstrap-icons-1.11.3/bootstrap-icons.min.css"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -42,9 +47,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from components.shell import app_shell  # after Dash exists: pages import components
 
     dash_app = dash.Dash(__name__, server=server, use_pages=True, title="NOC Intelligence",
-                         external_stylesheets=[dbc.themes.DARKLY, dbc.icons.BOOTSTRAP],
+                         external_stylesheets=VENDORED_STYLESHEETS, assets_path_ignore=["vendor"],
                          suppress_callback_exceptions=True, update_title=None)
-    dash_app.layout = app_shell
+    # A function, so Dash builds the shell per page load, inside the request: it shows the user.
+    dash_app.layout = lambda: app_shell(current_principal_or_none())
     _adopt_page_callbacks(dash_app)
     server.extensions["noc_dash"] = dash_app
     return server
