@@ -14,5 +14,10 @@ class QueueName(StrEnum):
     DEFAULT = "default"   # housekeeping
 
 
+# Enqueued by dotted path (the API must not import workers): ``score_checkins(tenant_id: int,
+# attendance_event_ids: list[int])`` scores one ingested batch of check-ins/check-outs.
+SCORE_CHECKINS_JOB = "workers.scoring.score_checkins"
+
+
 def create_queues(connection: redis.Redis) -> dict[QueueName, Queue]:
     return {name: Queue(name.value, connection=connection) for name in QueueName}

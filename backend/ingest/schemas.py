@@ -52,6 +52,7 @@ class CheckpointScanIn(_EventIn):
     type: Literal[InputType.CHECKPOINT_SCAN]
     person: Code
     checkpoint: Code
+    site: Code | None = None   # optional cross-check: must be the checkpoint's site (stored from the checkpoint)
     tour: Code | None = None
     method: ScanMethod = ScanMethod.NFC
     lat: Latitude | None = None
