@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cached_property, lru_cache
 
 import redis
@@ -47,10 +47,16 @@ class Runtime:
     def events(self) -> EventPublisher:
         return EventPublisher(self.redis, self.settings.event_stream_maxlen)
 
+    @cached_property
+    def _writer_lock(self) -> threading.RLock | nullcontext[None]:
+        # SQLite has one writer at a time; threads of one process queue here in order instead
+        # of in SQLite's busy handler, whose growing sleeps made ingest p99 seconds long.
+        return threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any exception."""
-        with self.sessions.begin() as session:
+        with self._writer_lock, self.sessions.begin() as session:
             yield session
 
     @contextmanager
