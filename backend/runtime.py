@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cached_property, lru_cache
+from typing import Any
 
 import redis
 from rq import Queue
@@ -48,7 +49,7 @@ class Runtime:
         return EventPublisher(self.redis, self.settings.event_stream_maxlen)
 
     @cached_property
-    def _writer_lock(self) -> threading.RLock | nullcontext[None]:
+    def _writer_lock(self) -> AbstractContextManager[Any]:
         # SQLite has one writer at a time; threads of one process queue here in order instead
         # of in SQLite's busy handler, whose growing sleeps made ingest p99 seconds long.
         return threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
