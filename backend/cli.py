@@ -1,4 +1,4 @@
-"""``flask --app app …`` commands: database, tenants, users, tokens."""
+"""``flask --app app …`` commands: database, tenants, users, tokens, the demo world."""
 from __future__ import annotations
 
 import click
@@ -9,6 +9,7 @@ from backend.auth.users import create_user
 from backend.enums import Role
 from backend.migrate import upgrade_database
 from backend.runtime import Runtime
+from backend.simulator.cli import demo_cli
 from backend.tenancy import create_tenant, tenant_by_slug
 
 
@@ -84,5 +85,5 @@ def wallboard_create(tenant_slug: str, name: str) -> None:
 
 
 def register_cli(server: Flask) -> None:
-    for group in (db_cli, tenant_cli, user_cli, token_cli, wallboard_cli):
+    for group in (db_cli, tenant_cli, user_cli, token_cli, wallboard_cli, demo_cli):
         server.cli.add_command(group)

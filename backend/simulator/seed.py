@@ -1,0 +1,316 @@
+"""Writing the demo world into the database: bulk Core inserts in one transaction (a crash
+half-way leaves no half-seeded tenant), and ``ensure_demo_world`` for the launcher."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.auth.tokens import create_api_token, create_wallboard_token
+from backend.auth.users import create_user
+from backend.enums import AttendanceKind, Role
+from backend.models import (ApiToken, AttendanceEvent, Checkpoint, CheckpointScan, Client, GroundTruth,
+                            LocationPing, NocAlert, Person, PhoneActivity, Shift, Site, Tour, utcnow)
+from backend.runtime import Runtime
+from backend.simulator.history import (ACTIVITIES, ALERT_KINDS, SCAN_METHODS, SEVERITIES, Columns, History,
+                                       generate_history)
+from backend.simulator.world import World, WorldParams, build_world
+from backend.tenancy import create_tenant, tenant_by_slug
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "noc-demo"   # every demo login (see the package docstring); printed at start
+LIVE_TOKEN_NAME = "demo live feed"
+WALLBOARD_TOKEN_NAME = "demo wall display"
+USER_LOGINS: dict[Role, str] = {Role.VIEWER: "viewer", Role.OPERATOR: "operator",
+                                Role.SECURITY_MANAGER: "manager", Role.SUPERVISOR: "supervisor",
+                                Role.ADMIN: "admin"}
+CHUNK = 20_000          # rows per driver executemany: bounded memory
+BULK_MIN_ROWS = 5_000   # smaller tables take the plain Core path
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: Role
+    email: str
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    """What the launcher prints, and the token the live feed posts with."""
+    tenant_id: int
+    slug: str
+    seeded: bool                      # False: the world already existed
+    password: str
+    logins: tuple[DemoLogin, ...]
+    api_token: str | None             # fresh (older live-feed tokens revoked), if asked for
+    wallboard_token: str | None       # only when just seeded (stored hashed; not shown again)
+    seconds: float = 0.0
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"Demo tenant '{self.slug}' " + (f"seeded in {self.seconds:.1f} s ({sum(self.rows.values()):,} rows)"
+                                                 if self.seeded else "already seeded")]
+        out += [f"  {login.role.value:<17} {login.email}" for login in self.logins]
+        out.append(f"  password for all: {self.password}")
+        if self.wallboard_token:
+            out.append(f"  wall display: /wall?wallboard_token={self.wallboard_token}")
+        return out
+
+
+def demo_logins(slug: str) -> tuple[DemoLogin, ...]:
+    return tuple(DemoLogin(role, f"{local}@{slug}.noc") for role, local in USER_LOGINS.items())
+
+
+def ensure_demo_world(runtime: Runtime, params: WorldParams | None = None, *,
+                      end: datetime | None = None, live_token: bool = True) -> DemoInfo:
+    """Seed the demo world unless its tenant exists; then (``live_token``) issue a fresh API
+    token for the live feed and revoke the older ones: one feed posts at a time."""
+    params = params or WorldParams(seed=runtime.settings.demo_seed)
+    started = time.perf_counter()
+    seeded, wallboard = False, None
+    rows: dict[str, int] = {}
+    for attempt in range(2):
+        try:
+            with runtime.transaction() as session:
+                tenant = tenant_by_slug(session, params.slug)
+                if tenant is None:
+                    tenant_id, rows, wallboard = seed_world(session, params, end=end)
+                    seeded = True
+                else:
+                    tenant_id = tenant.id
+                api_token = _fresh_live_token(session, tenant_id) if live_token else None
+            break
+        except IntegrityError:
+            # Another process seeded the same slug at the same moment: theirs won, use it.
+            if attempt:
+                raise
+    return DemoInfo(tenant_id=tenant_id, slug=params.slug, seeded=seeded, password=DEMO_PASSWORD,
+                    logins=demo_logins(params.slug), api_token=api_token, wallboard_token=wallboard,
+                    seconds=time.perf_counter() - started, rows=rows)
+
+
+def _fresh_live_token(session: Session, tenant_id: int) -> str:
+    session.execute(sa.update(ApiToken).where(
+        ApiToken.tenant_id == tenant_id, ApiToken.name == LIVE_TOKEN_NAME, ApiToken.revoked_at.is_(None),
+    ).values(revoked_at=utcnow()))
+    return create_api_token(session, tenant_id, LIVE_TOKEN_NAME)
+
+
+def seed_world(session: Session, params: WorldParams, *, end: datetime | None = None
+               ) -> tuple[int, dict[str, int], str]:
+    """Generate and insert the whole world in the caller's transaction. ``end`` (default: now,
+    to the minute) is the end of the history. Returns the tenant id, rows per table and the
+    wallboard token."""
+    end = end or utcnow().replace(second=0, microsecond=0)
+    t0 = time.perf_counter()
+    world = build_world(params)
+    history = generate_history(world, end.timestamp())
+    t1 = time.perf_counter()
+    writer = _Writer(session, world, history)
+    tenant_id = writer.reference_data(params)
+    wallboard = create_wallboard_token(session, tenant_id, WALLBOARD_TOKEN_NAME)
+    writer.events()
+    t2 = time.perf_counter()
+    log.info("demo world %r: generated in %.1f s, written in %.1f s (%s rows)", params.slug, t1 - t0, t2 - t1,
+             f"{sum(writer.rows.values()):,}")
+    return tenant_id, writer.rows, wallboard
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def _utc(values: np.ndarray) -> list[datetime]:
+    return [datetime.fromtimestamp(v, UTC) for v in np.round(values, 3).tolist()]
+
+
+def _nullable(values: np.ndarray) -> list[Any]:
+    return [None if v != v else v for v in np.asarray(values, dtype=float).tolist()]  # NaN -> NULL
+
+
+def _ids(id_of: np.ndarray, index: np.ndarray) -> list[int | None]:
+    """Database ids for indexes (-1 -> NULL)."""
+    index = np.asarray(index)
+    mapped = np.where(index >= 0, id_of[np.clip(index, 0, None)], -1).tolist()
+    return [None if v < 0 else v for v in mapped]
+
+
+def _round(values: np.ndarray, digits: int) -> list[float]:
+    return np.round(np.asarray(values, dtype=float), digits).tolist()
+
+
+class _Writer:
+    def __init__(self, session: Session, world: World, history: History) -> None:
+        self.session, self.world, self.history = session, world, history
+        self.rows: dict[str, int] = {}
+
+    def _insert(self, model: type, columns: dict[str, Sequence[Any]]) -> None:
+        """Bulk insert of column lists. Small tables: a Core executemany. Big ones skip
+        SQLAlchemy's per-row parameter handling (it cost more than the database itself):
+        binary COPY on PostgreSQL with psycopg 3, else the driver's executemany on values
+        converted column by column with the columns' own bind processors (so the stored
+        format is exactly SQLAlchemy's). See ``tests/bench/bench_seed.py`` for the figures."""
+        keys = list(columns)
+        table = model.__table__  # type: ignore[attr-defined]
+        values = list(columns.values())
+        n = len(values[0]) if values else 0
+        connection = self.session.connection()
+        if n < BULK_MIN_ROWS:
+            if n:
+                self.session.execute(sa.insert(table), [dict(zip(keys, row, strict=True))
+                                                        for row in zip(*values, strict=True)])
+        elif connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+            _copy_binary(connection.connection.driver_connection, table.name, keys, values)
+        else:
+            _executemany(connection, table, keys, values)
+        self.rows[table.name] = self.rows.get(table.name, 0) + n
+
+    def _id_map(self, model: Any, codes: Iterable[str]) -> np.ndarray:
+        found: dict[str, int] = dict(self.session.execute(sa.select(model.code, model.id).where(model.tenant_id == self.tenant_id)).all())
+        return np.array([found[c] for c in codes], dtype=np.int64)
+
+    def reference_data(self, params: WorldParams) -> int:
+        w, s = self.world, self.session
+        self.tenant_id = tenant_id = create_tenant(s, params.slug, params.name).id
+        self.rows["tenants"] = 1
+        self._insert(Client, {"tenant_id": [tenant_id] * len(w.clients), "code": [c[0] for c in w.clients],
+                              "name": [c[1] for c in w.clients]})
+        client_ids = self._id_map(Client, [c[0] for c in w.clients])
+        self._insert(Site, {
+            "tenant_id": [tenant_id] * len(w.sites), "client_id": client_ids[[x.client for x in w.sites]].tolist(),
+            "code": [x.code for x in w.sites], "name": [x.name for x in w.sites], "city": [x.city for x in w.sites],
+            "timezone": [x.timezone for x in w.sites], "lat": [x.lat for x in w.sites],
+            "lon": [x.lon for x in w.sites], "geofence_radius_m": [x.radius_m for x in w.sites],
+            "schedule": [x.schedule for x in w.sites], "active": [True] * len(w.sites)})
+        self.site_ids = self._id_map(Site, [x.code for x in w.sites])
+        self._insert(Checkpoint, {
+            "tenant_id": [tenant_id] * len(w.checkpoints), "site_id": self.site_ids[[c.site for c in w.checkpoints]].tolist(),
+            "code": [c.code for c in w.checkpoints], "name": [c.name for c in w.checkpoints],
+            "lat": [c.lat for c in w.checkpoints], "lon": [c.lon for c in w.checkpoints]})
+        self.checkpoint_ids = self._id_map(Checkpoint, [c.code for c in w.checkpoints])
+        self._insert(Person, {
+            "tenant_id": [tenant_id] * len(w.persons), "code": [p.code for p in w.persons],
+            "name": [p.name for p in w.persons], "device_id": [p.device_id for p in w.persons],
+            "home_site_id": self.site_ids[[p.home_site for p in w.persons]].tolist(), "active": [True] * len(w.persons)})
+        self.person_ids = self._id_map(Person, [p.code for p in w.persons])
+        self._insert(Tour, {
+            "tenant_id": [tenant_id] * len(w.tours), "code": [t.code for t in w.tours],
+            "site_id": self.site_ids[[t.site for t in w.tours]].tolist(), "name": [t.name for t in w.tours],
+            "checkpoint_ids": [self.checkpoint_ids[list(t.checkpoints)].tolist() for t in w.tours],
+            "interval_minutes": [t.interval_minutes for t in w.tours],
+            "grace_minutes": [t.grace_minutes for t in w.tours],
+            "active_from": [t.active_from for t in w.tours], "active_to": [t.active_to for t in w.tours]})
+        self.tour_ids = self._id_map(Tour, [t.code for t in w.tours])
+        d, n = self.history.duties, self.history.n_rostered
+        self._insert(Shift, {
+            "tenant_id": [tenant_id] * n, "code": d.code[:n], "site_id": self.site_ids[d.site[:n]].tolist(),
+            "person_id": self.person_ids[d.person[:n]].tolist(), "post": [f"post-{p + 1}" for p in d.post[:n]],
+            "starts_at": _utc(d.start[:n]), "ends_at": _utc(d.end[:n])})
+        for role, local in USER_LOGINS.items():
+            create_user(s, tenant_id, f"{local}@{params.slug}.noc", f"Demo {role.value.replace('_', ' ').title()}",
+                        DEMO_PASSWORD, role)
+        self.rows["users"] = len(USER_LOGINS)
+        return tenant_id
+
+    def _common(self, cols: Columns, device_of_person: bool = True) -> dict[str, Sequence[Any]]:
+        n = len(cols["ts"])
+        devices = cols["device"] if not device_of_person else [self.world.persons[p].device_id
+                                                                for p in cols["device"].tolist()]
+        return {"tenant_id": [self.tenant_id] * n, "client_event_id": cols["key"], "ts": _utc(cols["ts"]),
+                "received_at": _utc(cols["received"]), "device_id": devices}
+
+    def events(self) -> None:
+        h = self.history
+        a = h.attendance
+        kinds = [AttendanceKind.CHECK_IN, AttendanceKind.CHECK_OUT]
+        self._insert(AttendanceEvent, {
+            **self._common(a), "kind": [kinds[k].value for k in a["kind"].tolist()],
+            "person_id": _ids(self.person_ids, a["person"]), "site_id": _ids(self.site_ids, a["site"]),
+            "lat": _round(a["lat"], 6), "lon": _round(a["lon"], 6), "gps_accuracy_m": _round(a["accuracy"], 1),
+            "biometric_quality": _nullable(a["biometric"]), "mock_location": a["mock"].tolist(),
+            "battery_pct": _round(a["battery"], 0), "signal_dbm": _round(a["signal"], 0),
+            "scored_at": [None] * len(a["ts"])})   # the scoring worker scores the history too
+        p = h.pings
+        self._insert(LocationPing, {
+            **self._common(p), "person_id": _ids(self.person_ids, p["person"]), "site_id": _ids(self.site_ids, p["site"]),
+            "lat": _round(p["lat"], 6), "lon": _round(p["lon"], 6), "accuracy_m": _round(p["accuracy"], 1),
+            "speed_mps": p["speed"].tolist(), "mock_location": p["mock"].tolist(), "battery_pct": _round(p["battery"], 0)})
+        sc = h.scans
+        self._insert(CheckpointScan, {
+            **self._common(sc), "person_id": _ids(self.person_ids, sc["person"]),
+            "site_id": _ids(self.site_ids, sc["site"]), "checkpoint_id": _ids(self.checkpoint_ids, sc["checkpoint"]),
+            "tour_id": _ids(self.tour_ids, sc["tour"]), "method": [SCAN_METHODS[m].value for m in sc["method"].tolist()],
+            "lat": _round(sc["lat"], 6), "lon": _round(sc["lon"], 6)})
+        ac = h.activity
+        self._insert(PhoneActivity, {
+            **self._common(ac), "person_id": _ids(self.person_ids, ac["person"]),
+            "site_id": _ids(self.site_ids, ac["site"]), "activity": [ACTIVITIES[k].value for k in ac["activity"].tolist()],
+            "value": _nullable(ac["value"])})
+        al = h.alerts
+        self._insert(NocAlert, {
+            **self._common(al, device_of_person=False), "kind": [ALERT_KINDS[k].value for k in al["kind"].tolist()],
+            "severity": [SEVERITIES[k].value for k in al["severity"].tolist()],
+            "site_id": _ids(self.site_ids, al["site"]), "person_id": _ids(self.person_ids, al["person"]),
+            "message": al["message"]})
+        self._ground_truth()
+
+    def _ground_truth(self) -> None:
+        cases = self.history.cases
+        wanted = [c.event_key for c in cases if c.event_key]
+        event_ids = dict(self.session.execute(
+            sa.select(AttendanceEvent.client_event_id, AttendanceEvent.id).where(
+                AttendanceEvent.tenant_id == self.tenant_id, AttendanceEvent.client_event_id.in_(wanted))).all())
+        self._insert(GroundTruth, {
+            "tenant_id": [self.tenant_id] * len(cases), "kind": [c.kind.value for c in cases],
+            "site_id": [int(self.site_ids[c.site]) for c in cases],
+            "person_id": [int(self.person_ids[c.person]) for c in cases],
+            "attendance_event_id": [event_ids[c.event_key] if c.event_key else None for c in cases],
+            "window_start": _utc(np.array([c.window_start for c in cases])),
+            "window_end": _utc(np.array([c.window_end for c in cases])),
+            "source": ["simulator"] * len(cases),
+            "details": [_jsonable(c.details) for c in cases]})
+
+
+def _copy_binary(connection: Any, table: str, keys: list[str], values: list[Sequence[Any]]) -> None:
+    """Binary COPY (the server parses no text timestamps); column types come from the catalog."""
+    types = dict(connection.execute(
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
+        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (table,)).fetchall())
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(keys)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([types[key] for key in keys])
+        for row in zip(*values, strict=True):
+            copy.write_row(row)
+
+
+def _executemany(connection: sa.Connection, table: sa.Table, keys: list[str], values: list[Sequence[Any]]) -> None:
+    dialect = connection.dialect
+    placeholder = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+    converted = []
+    for key, column in zip(keys, values, strict=True):
+        process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        converted.append(column if process is None else [process(v) for v in column])
+    statement = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join([placeholder] * len(keys))})"
+    rows = list(zip(*converted, strict=True))
+    for lo in range(0, len(rows), CHUNK):
+        connection.exec_driver_sql(statement, rows[lo:lo + CHUNK])
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as JSON: instants as ISO strings, numpy scalars as Python numbers."""
+    out: dict[str, Any] = {}
+    for key, value in details.items():
+        if key.endswith("_at") and isinstance(value, float):
+            value = datetime.fromtimestamp(round(value, 3), UTC).isoformat()
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
