@@ -136,14 +136,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     exit_code = 0
     try:
+        assert demo.api_token is not None  # ensure_demo_world issues one by default
         specs = process_table(settings, demo.api_token)
         supervisor.start(specs[0])
         url = f"http://127.0.0.1:{settings.port}"
         wait_until_serving(url, supervisor.children["web"])
         for spec in specs[1:]:
             supervisor.start(spec)
-        print(demo.banner(url), flush=True)
-        print(f"logs: {log_dir}/  ·  Ctrl-C stops everything", flush=True)
+        print(f"\nNOC Intelligence is running: {url}", *demo.lines(),
+              f"logs: {log_dir}/  ·  Ctrl-C stops everything\n", sep="\n", flush=True)
         while not stopping:
             crashed = supervisor.first_exited()
             if crashed:

@@ -62,7 +62,7 @@ class DemoInfo:
         out += [f"  {login.role.value:<17} {login.email}" for login in self.logins]
         out.append(f"  password for all: {self.password}")
         if self.wallboard_token:
-            out.append(f"  wall display: /wall?wallboard_token={self.wallboard_token}")
+            out.append(f"  wall display (read-only, no login): /?wallboard_token={self.wallboard_token}")
         return out
 
 
@@ -74,7 +74,9 @@ def ensure_demo_world(runtime: Runtime, params: WorldParams | None = None, *,
                       end: datetime | None = None, live_token: bool = True) -> DemoInfo:
     """Seed the demo world unless its tenant exists; then (``live_token``) issue a fresh API
     token for the live feed and revoke the older ones: one feed posts at a time."""
-    params = params or WorldParams(seed=runtime.settings.demo_seed)
+    settings = runtime.settings
+    params = params or WorldParams(seed=settings.demo_seed, n_sites=settings.demo_sites,
+                                   n_guards=settings.demo_guards, days=settings.demo_days)
     started = time.perf_counter()
     seeded, wallboard = False, None
     rows: dict[str, int] = {}
