@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     # Embedded demo world.
     demo_seed: int = 7
+    demo_sites: int = Field(40, ge=1, le=1000)
+    demo_guards: int = Field(400, ge=3, le=20_000)
+    demo_days: int = Field(30, ge=1, le=365)   # days of history seeded on first start
     demo_live_rate: float = Field(5.0, ge=0.0, le=5000.0)  # events per second posted by the live feed
 
     # Cookies: Secure only behind HTTPS (production).
