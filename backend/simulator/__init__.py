@@ -4,7 +4,8 @@
   Lisbon, New York, Singapore and London (real districts, their own time zones), geofences of
   80-350 m, 3-7 checkpoints and one tour per site, 400 guards with phones and home sites.
 - ``schedule``: the rota (8-12 h day/night shifts in site-local time, stored in UTC; 14 days
-  ahead for the live feed) and the tour rounds.
+  ahead for the live feed, kept ahead by ``extend_demo_roster``: on every start of the launcher
+  and daily by cron, so a wall display left running for weeks never runs out) and the tour rounds.
 - ``behaviour`` + ``history``: 30 days ending now, mostly honest: check-ins/outs (GPS near the
   site with realistic accuracy, biometric quality, battery, signal, device), pings every 10-15
   min on duty, tour scans, phone activity, NOC alerts (low battery, device offline, geofence
@@ -12,8 +13,10 @@
   arrivals, early leavers, forgotten check-outs, poor GPS fixes and selfies, short phone
   outages and coffee runs, a colleague's phone borrowed with one's own face (0.2%).
 - ``fraud``: planted misconduct, labelled in ``ground_truth`` (``source`` "simulator").
-- ``seed``: bulk writes in one transaction and ``ensure_demo_world`` (idempotent).
-- ``live_world`` + ``live_sim`` + ``live``: the live feed, through the public ingestion API.
+- ``seed``: bulk writes in one transaction, ``ensure_demo_world`` and ``extend_demo_roster``
+  (both idempotent).
+- ``live_world`` + ``live_sim`` + ``live``: the live feed, through the public ingestion API; it
+  reloads the world every 30 min (every minute once it has no shift ahead) to play new shifts.
 
 Demo logins (password ``noc-demo`` for all): viewer@demo.noc, operator@demo.noc,
 manager@demo.noc (security manager), supervisor@demo.noc, admin@demo.noc. ``flask --app app
@@ -60,7 +63,8 @@ to the rate. The same kinds are planted on ~3% of the shifts it plays (not label
 speaks the public API). Its client event ids start with ``live-<run>-``, the history's with
 ``hist-``.
 """
-from backend.simulator.seed import DEMO_PASSWORD, DemoInfo, DemoLogin, ensure_demo_world
+from backend.simulator.seed import DEMO_PASSWORD, DemoInfo, DemoLogin, ensure_demo_world, extend_demo_roster
 from backend.simulator.world import DEMO_SLUG, WorldParams
 
-__all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "DemoInfo", "DemoLogin", "WorldParams", "ensure_demo_world"]
+__all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "DemoInfo", "DemoLogin", "WorldParams", "ensure_demo_world",
+           "extend_demo_roster"]

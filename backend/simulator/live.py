@@ -4,8 +4,9 @@ events a second in one batch a second.
 
 Run as its own process (the launcher does): ``python -m backend.simulator.live --url
 http://127.0.0.1:8050 --token ...`` (or ``NOC_LIVE_TOKEN``). It reads the demo world from the
-database once at start (same settings as the app), waits for the server to come up, backs off
-while it is down (devices keep their events and send them later), and stops cleanly on
+database at start (same settings as the app) and again every 30 minutes, so a feed running for
+days plays the shifts the daily cron adds to the roster; waits for the server to come up, backs
+off while it is down (devices keep their events and send them later), and stops cleanly on
 SIGTERM/SIGINT."""
 from __future__ import annotations
 
@@ -18,14 +19,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.config import get_settings
 from backend.runtime import Runtime, get_runtime
 from backend.simulator.live_sim import LiveSimulator
 from backend.simulator.live_world import DemoWorldMissing, LiveWorld, load_live_world
+from backend.simulator.world import DEMO_SLUG
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ EVENTS_PATH = "/api/v1/events"
 MAX_BATCH = 500                  # below the API's batch limit; bigger ticks are split
 BACKOFF_S = (0.5, 10.0)          # first and longest wait between retries (the server may start late)
 REQUEST_TIMEOUT_S = 10.0
+RELOAD_EVERY_S = 30 * 60.0       # re-read the world (new shifts) this often ...
+RELOAD_IDLE_S = 60.0             # ... or this often once no shift is left ahead
 
 
 class LiveFeedAuthError(RuntimeError):
@@ -101,22 +107,51 @@ class EventPoster:
                       response.text[:300])
 
 
+class WorldReloader:
+    """Re-reads the demo world now and then (one read, ~the cost of the start) and hands the
+    simulator the shifts it has not seen: the roster grows daily while the feed runs for days."""
+
+    def __init__(self, runtime: Runtime, now: float, slug: str = DEMO_SLUG) -> None:
+        self.runtime, self.slug = runtime, slug
+        self.last = now
+
+    def due(self, simulator: LiveSimulator, now: float) -> bool:
+        return now - self.last >= (RELOAD_EVERY_S if simulator.shifts_ahead else RELOAD_IDLE_S)
+
+    def reload(self, simulator: LiveSimulator, now: float) -> int:
+        """The number of new shifts; 0 if the read failed (the feed plays on with what it has)."""
+        self.last = now
+        try:
+            world = load_live_world(self.runtime, self.slug, now=datetime.fromtimestamp(now, UTC))
+        except (DemoWorldMissing, SQLAlchemyError) as exc:
+            log.warning("live feed: reloading the demo world failed (%s); trying again later", exc)
+            return 0
+        added = simulator.refresh(world, now)
+        log.info("live feed: world reloaded, %d new shifts (%d ahead)", added, simulator.shifts_ahead)
+        return added
+
+
 def run_live_feed(base_url: str, api_token: str, rate: float, seed: int, stop_event: threading.Event, *,
                   world: LiveWorld | None = None, runtime: Runtime | None = None,
                   clock: Callable[[], float] = time.time, fraud_rate: float = 0.03) -> LiveStats:
     """Post the demo world's live events until ``stop_event`` is set (``rate`` <= 0: do nothing).
-    ``world`` defaults to reading the demo world through ``runtime`` (default: the process's)."""
+    ``world`` defaults to reading the demo world through ``runtime`` (default: the process's),
+    which also serves the periodic reloads."""
     stats = LiveStats()
     if rate <= 0:
         log.info("live feed disabled (rate %s)", rate)
         return stats
-    world = world or load_live_world(runtime or get_runtime())
+    runtime = runtime or get_runtime()
+    world = world or load_live_world(runtime)
     simulator = LiveSimulator(world, seed=seed, rate=rate, now=clock(), fraud_rate=fraud_rate)
+    reloader = WorldReloader(runtime, clock())
     poster = EventPoster(base_url, api_token, stop_event, stats)
     log.info("live feed: posting ~%.1f events/s to %s (%d shifts ahead, %d guards on duty)",
-             rate, poster.url, len(world.shifts), simulator.on_duty)
+             rate, poster.url, simulator.shifts_ahead, simulator.on_duty)
     while not stop_event.is_set():
         tick = clock()
+        if reloader.due(simulator, tick):
+            reloader.reload(simulator, tick)
         events = simulator.step(tick)
         for lo in range(0, len(events), MAX_BATCH):
             if not poster.post(events[lo:lo + MAX_BATCH]):
@@ -158,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         world = _wait_for_world(runtime, stop)
         if world is None:
             return 0
-        stats = run_live_feed(args.url, args.token, args.rate, args.seed, stop, world=world)
+        stats = run_live_feed(args.url, args.token, args.rate, args.seed, stop, world=world, runtime=runtime)
     except LiveFeedAuthError as exc:
         log.error("live feed stopped: %s", exc)
         return 2

@@ -93,19 +93,17 @@ class LiveSimulator:
         self.run_id = run_id or secrets.token_hex(4)
         self._ids = itertools.count(1)
         self._heap: list[tuple[float, int, dict[str, Any]]] = []
-        self._pending: deque[LiveShift] = deque(world.shifts)
+        self._pending: deque[LiveShift] = deque()
+        self._taken: dict[str, float] = {}       # code -> end of every shift taken in and not yet over
         self._duties: dict[str, _Duty] = {}
         self._tours_by_site: dict[str, list[LiveTour]] = {}
-        for tour in world.tours:
-            self._tours_by_site.setdefault(tour.site, []).append(tour)
-        self._next_round = {tour.code: self._round_after(tour, now) for tour in world.tours}
+        self._next_round: dict[str, float] = {}
         self._started = now
         self._last_step = now
         self._emitted = 0
         self._activity_emitted = 0
         self._off_roster_seq = itertools.count(1)
-        shifts_per_day = sum(1 for s in world.shifts if s.starts < now + 86_400)
-        self._off_roster_per_s = fraud_rate * shifts_per_day / len(FraudKind) / 86_400
+        self._take_in(world, now)
         self._admit(now)
         # Recent rate of everything but phone activity (EMA, events/s), primed with the pings.
         self._base_rate = self.on_duty / sum(PING_GAP_S) * 2
@@ -132,6 +130,33 @@ class LiveSimulator:
     @property
     def on_duty(self) -> int:
         return sum(1 for d in self._duties.values() if d.clocked_in)
+
+    @property
+    def shifts_ahead(self) -> int:
+        """Rostered shifts not yet begun (admitted ``ADMIT_AHEAD_S`` before their start)."""
+        return len(self._pending)
+
+    def refresh(self, world: LiveWorld, now: float) -> int:
+        """Take in a newer read of the world (the roster is extended while the feed runs): shifts
+        not seen before join the queue; those already queued or played keep their state.
+        Returns how many shifts were new."""
+        return self._take_in(world, now)
+
+    def _take_in(self, world: LiveWorld, now: float) -> int:
+        self.world = world
+        # Forget shifts that are over (a reload no longer returns them): the memory stays bounded.
+        self._taken = {code: ends for code, ends in self._taken.items() if ends > now}
+        new = [s for s in world.shifts if s.code not in self._taken and s.ends > now]
+        self._taken.update((s.code, s.ends) for s in new)
+        self._pending = deque(sorted([*self._pending, *new], key=lambda s: s.starts))
+        self._tours_by_site.clear()
+        for tour in world.tours:
+            self._tours_by_site.setdefault(tour.site, []).append(tour)
+            if tour.code not in self._next_round:      # a tour already scheduled keeps its next round
+                self._next_round[tour.code] = self._round_after(tour, now)
+        shifts_per_day = sum(1 for s in self._pending if s.starts < now + 86_400)
+        self._off_roster_per_s = self.fraud_rate * shifts_per_day / len(FraudKind) / 86_400
+        return len(new)
 
     def _emit(self, ts: float, payload: dict[str, Any]) -> None:
         seq = next(self._ids)

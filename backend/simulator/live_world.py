@@ -1,6 +1,6 @@
-"""What the live feed needs to know about the demo world, read once from the database at
-start: sites, guards, tours and the roster from now on (by their external codes, which is
-all the public ingestion API speaks)."""
+"""What the live feed needs to know about the demo world, read from the database at start
+and again now and then (the roster grows while the feed runs): sites, guards, tours and the
+roster from now on (by their external codes, which is all the public ingestion API speaks)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,27 +1,33 @@
 """Writing the demo world into the database: bulk Core inserts in one transaction (a crash
-half-way leaves no half-seeded tenant), and ``ensure_demo_world`` for the launcher."""
+half-way leaves no half-seeded tenant), ``ensure_demo_world`` for the launcher, and
+``extend_demo_roster``, which keeps the roster ``future_days`` ahead for the live feed (the
+launcher on every start, a daily cron job in between)."""
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.auth.tokens import create_api_token, create_wallboard_token
 from backend.auth.users import create_user
+from backend.config import Settings
 from backend.enums import AttendanceKind, Role
 from backend.models import (ApiToken, AttendanceEvent, Checkpoint, CheckpointScan, Client, GroundTruth,
                             LocationPing, NocAlert, Person, PhoneActivity, Shift, Site, Tour, utcnow)
 from backend.runtime import Runtime
+from backend.simulator.behaviour import Duties
 from backend.simulator.history import (ACTIVITIES, ALERT_KINDS, SCAN_METHODS, SEVERITIES, Columns, History,
                                        generate_history)
+from backend.simulator.schedule import Roster, build_roster
 from backend.simulator.world import World, WorldParams, build_world
 from backend.tenancy import create_tenant, tenant_by_slug
 
@@ -70,13 +76,18 @@ def demo_logins(slug: str) -> tuple[DemoLogin, ...]:
     return tuple(DemoLogin(role, f"{local}@{slug}.noc") for role, local in USER_LOGINS.items())
 
 
+def demo_params(settings: Settings) -> WorldParams:
+    """The demo world the settings describe (seeded once, then regenerated to extend its roster)."""
+    return WorldParams(seed=settings.demo_seed, n_sites=settings.demo_sites, n_guards=settings.demo_guards,
+                       days=settings.demo_days)
+
+
 def ensure_demo_world(runtime: Runtime, params: WorldParams | None = None, *,
                       end: datetime | None = None, live_token: bool = True) -> DemoInfo:
-    """Seed the demo world unless its tenant exists; then (``live_token``) issue a fresh API
-    token for the live feed and revoke the older ones: one feed posts at a time."""
-    settings = runtime.settings
-    params = params or WorldParams(seed=settings.demo_seed, n_sites=settings.demo_sites,
-                                   n_guards=settings.demo_guards, days=settings.demo_days)
+    """Seed the demo world unless its tenant exists, else extend its roster to ``future_days``
+    ahead of ``end`` (default: now); then (``live_token``) issue a fresh API token for the live
+    feed and revoke the older ones: one feed posts at a time."""
+    params = params or demo_params(runtime.settings)
     started = time.perf_counter()
     seeded, wallboard = False, None
     rows: dict[str, int] = {}
@@ -95,6 +106,9 @@ def ensure_demo_world(runtime: Runtime, params: WorldParams | None = None, *,
             # Another process seeded the same slug at the same moment: theirs won, use it.
             if attempt:
                 raise
+    if not seeded:
+        # Started again weeks later: the roster seeded back then has run out.
+        _extend_roster(runtime, tenant_id, params, end or utcnow())
     return DemoInfo(tenant_id=tenant_id, slug=params.slug, seeded=seeded, password=DEMO_PASSWORD,
                     logins=demo_logins(params.slug), api_token=api_token, wallboard_token=wallboard,
                     seconds=time.perf_counter() - started, rows=rows)
@@ -105,6 +119,85 @@ def _fresh_live_token(session: Session, tenant_id: int) -> str:
         ApiToken.tenant_id == tenant_id, ApiToken.name == LIVE_TOKEN_NAME, ApiToken.revoked_at.is_(None),
     ).values(revoked_at=utcnow()))
     return create_api_token(session, tenant_id, LIVE_TOKEN_NAME)
+
+
+# -- keeping the roster ahead -----------------------------------------------------------------
+
+
+def extend_demo_roster(runtime: Runtime, params: WorldParams | None = None, *, now: datetime | None = None) -> int:
+    """Store the demo roster's shifts starting from ``now`` (default: the current time) up to
+    ``roster_horizon``; returns how many were new (0 without the demo tenant: production).
+
+    The roster is regenerated from the world's params (shift codes are deterministic) and
+    written with INSERT ... ON CONFLICT (tenant_id, code) DO NOTHING, so it is idempotent and
+    safe to run concurrently (the launcher, the cron job, several machines). Queries: the
+    tenant, its sites, its guards, then the insert (a few multi-row statements)."""
+    params = params or demo_params(runtime.settings)
+    with runtime.read() as session:
+        tenant = tenant_by_slug(session, params.slug)
+    if tenant is None:
+        return 0
+    return _extend_roster(runtime, tenant.id, params, now or utcnow())
+
+
+def roster_horizon(now: datetime, future_days: int) -> datetime:
+    """Where the roster kept ahead ends: UTC midnight ``future_days`` after ``now``'s day. A day
+    boundary rather than now + future_days, so every run of one day wants the same shifts: the
+    launcher's run just after seeding adds nothing, and the daily cron moves it by a day."""
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=future_days)
+
+
+def _extend_roster(runtime: Runtime, tenant_id: int, params: WorldParams, now: datetime) -> int:
+    # Generated before the transaction: on SQLite no writer waits for numpy.
+    world = build_world(params)
+    horizon = roster_horizon(now, params.future_days)
+    # Shifts starting from now only: one under way that nobody clocked into would read as a
+    # late arrival, and past ones as no-shows; the days the demo was off simply stay empty.
+    roster = build_roster(world, now.timestamp(), horizon.timestamp())
+    with runtime.transaction() as session:
+        ids = _stored_world_ids(session, tenant_id, world)
+        if ids is None:
+            log.warning("demo tenant %r was seeded with other settings (seed, sites or guards): its roster is not "
+                        "extended; delete the tenant (embedded: var/noc.db) to seed it afresh", params.slug)
+            return 0
+        # In code order: concurrent runs take the unique index's locks in the same order (no deadlock).
+        rows = sorted(_rows(_shift_columns(tenant_id, roster, np.arange(len(roster)), *ids)),
+                      key=lambda row: row["code"])
+        added = _insert_new_shifts(session, rows)
+    log.info("demo roster %r: %d of %d shifts up to %s were new", params.slug, added, len(rows), horizon)
+    return added
+
+
+def _stored_world_ids(session: Session, tenant_id: int, world: World) -> tuple[np.ndarray, np.ndarray] | None:
+    """Database ids of the world's sites and guards (by world index), or None if the stored
+    world is not the one ``world`` regenerates: its rota would send guards to sites that are
+    not theirs. A guard's home site is the test (renaming a site or a new phone is fine)."""
+    site_ids = dict(session.execute(sa.select(Site.code, Site.id).where(Site.tenant_id == tenant_id)).all())
+    if any(site.code not in site_ids for site in world.sites):
+        return None
+    sites = np.array([site_ids[site.code] for site in world.sites], dtype=np.int64)
+    stored = {code: (person_id, home) for code, person_id, home in session.execute(
+        sa.select(Person.code, Person.id, Person.home_site_id).where(Person.tenant_id == tenant_id))}
+    if any(stored.get(p.code, (None, None))[1] != sites[p.home_site] for p in world.persons):
+        return None
+    return sites, np.array([stored[p.code][0] for p in world.persons], dtype=np.int64)
+
+
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}   # the generic insert has no ON CONFLICT
+
+
+def _insert_new_shifts(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert shifts whose code the tenant does not have yet; a concurrent run's rows win
+    quietly. Returns how many this call inserted."""
+    if not rows:
+        return 0
+    table = Shift.__table__
+    statement = (_INSERT[session.get_bind().dialect.name](table)
+                 .on_conflict_do_nothing(index_elements=["tenant_id", "code"]).returning(table.c.id))
+    return len(session.execute(statement, rows).all())
+
+
+# -- seeding ------------------------------------------------------------------------------------
 
 
 def seed_world(session: Session, params: WorldParams, *, end: datetime | None = None
@@ -149,6 +242,20 @@ def _round(values: np.ndarray, digits: int) -> list[float]:
     return np.round(np.asarray(values, dtype=float), digits).tolist()
 
 
+def _rows(columns: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Column lists -> one dict per row (Core executemany parameters)."""
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _shift_columns(tenant_id: int, shifts: Roster | Duties, index: np.ndarray, site_ids: np.ndarray,
+                   person_ids: np.ndarray) -> dict[str, Sequence[Any]]:
+    """Shift rows for roster positions ``index``; ``site_ids``/``person_ids``: database id by world index."""
+    return {"tenant_id": [tenant_id] * len(index), "code": [shifts.code[i] for i in index.tolist()],
+            "site_id": site_ids[shifts.site[index]].tolist(), "person_id": person_ids[shifts.person[index]].tolist(),
+            "post": [f"post-{p + 1}" for p in shifts.post[index].tolist()],
+            "starts_at": _utc(shifts.start[index]), "ends_at": _utc(shifts.end[index])}
+
+
 class _Writer:
     def __init__(self, session: Session, world: World, history: History) -> None:
         self.session, self.world, self.history = session, world, history
@@ -167,8 +274,7 @@ class _Writer:
         connection = self.session.connection()
         if n < BULK_MIN_ROWS:
             if n:
-                self.session.execute(sa.insert(table), [dict(zip(keys, row, strict=True))
-                                                        for row in zip(*values, strict=True)])
+                self.session.execute(sa.insert(table), _rows(columns))
         elif connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
             _copy_binary(connection.connection.driver_connection, table.name, keys, values)
         else:
@@ -211,11 +317,8 @@ class _Writer:
             "grace_minutes": [t.grace_minutes for t in w.tours],
             "active_from": [t.active_from for t in w.tours], "active_to": [t.active_to for t in w.tours]})
         self.tour_ids = self._id_map(Tour, [t.code for t in w.tours])
-        d, n = self.history.duties, self.history.n_rostered
-        self._insert(Shift, {
-            "tenant_id": [tenant_id] * n, "code": d.code[:n], "site_id": self.site_ids[d.site[:n]].tolist(),
-            "person_id": self.person_ids[d.person[:n]].tolist(), "post": [f"post-{p + 1}" for p in d.post[:n]],
-            "starts_at": _utc(d.start[:n]), "ends_at": _utc(d.end[:n])})
+        self._insert(Shift, _shift_columns(tenant_id, self.history.duties, np.arange(self.history.n_rostered),
+                                           self.site_ids, self.person_ids))
         for role, local in USER_LOGINS.items():
             create_user(s, tenant_id, f"{local}@{params.slug}.noc", f"Demo {role.value.replace('_', ' ').title()}",
                         DEMO_PASSWORD, role)
