@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 
 from backend.auth.web import init_auth
 from backend.config import Settings, get_settings
+from backend.live import init_live
 from backend.runtime import Runtime
 from backend.web_context import current_principal_or_none
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         return jsonify(status="ok")
 
     init_auth(server)
+    init_live(server)  # /ws, after the auth guard
     _register_blueprints_and_cli(server)
 
     from components.shell import app_shell  # after Dash exists: pages import components

@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     event_stream_maxlen: int = Field(100_000, ge=1000)
     event_log_retention_days: int = Field(90, ge=1)
 
+    # Live channel (WebSocket /ws, backend/live; README "Live channel").
+    live_outbox_max: int = Field(2000, ge=10)        # events queued per socket before it is told to resync
+    live_replay_max: int = Field(5000, ge=10)        # events replayed on reconnect before it is told to resync
+    live_heartbeat_s: float = Field(20.0, gt=0)      # idle heartbeat + WebSocket ping interval
+    live_revalidate_s: float = Field(30.0, gt=0)     # re-check every socket's user/token this often
+    live_settle_s: float = Field(10.0, gt=0)         # an unseen event id older than this counts as rolled back
+    live_send_timeout_s: float = Field(30.0, gt=0)   # a socket stuck this long in one send is cut
+    live_viewer_person_details: bool = False         # viewers (wall displays) see person-level fraud details
+
     # Embedded demo world.
     demo_seed: int = 7
     demo_sites: int = Field(40, ge=1, le=1000)

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from backend.auth.principal import Principal
 from components import ids
+from components.live import live_status_badge, live_stores
 
 PRODUCT_NAME = "NOC Intelligence"
 
@@ -37,7 +38,8 @@ def navbar(registry: dict[str, dict[str, Any]], principal: Principal | None) -> 
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand([html.I(className="bi bi-shield-check me-2"), PRODUCT_NAME], href="/"),
         dbc.Nav(nav_links(registry), navbar=True, className="me-auto"),
-        dbc.Nav(user_menu(principal), navbar=True, className="ms-auto align-items-center"),
+        dbc.Nav([dbc.NavItem(live_status_badge(), className="me-3"), *user_menu(principal)],
+                navbar=True, className="ms-auto align-items-center"),
     ], fluid=True), id=ids.NAVBAR, color="dark", dark=True, className="border-bottom border-secondary")
 
 
@@ -46,6 +48,7 @@ def app_shell(principal: Principal | None) -> html.Div:
     so the navbar shows who is signed in."""
     return html.Div([
         dcc.Location(id=ids.URL),
+        *live_stores(),  # the WebSocket bridge (assets/live.js) writes here, whatever the page
         navbar(dash.page_registry, principal),
         dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
     ])

@@ -81,7 +81,7 @@ def _unauthorized(detail: str, status: int = 401) -> Response:
 
 
 def _is_browser_page_load() -> bool:
-    return (request.method == "GET" and not request.path.startswith(("/_dash", "/api/", "/ws"))
+    return (request.method == "GET" and not request.path.startswith(("/_dash", "/api/"))
             and request.headers.get("Upgrade", "").lower() != "websocket"
             and "text/html" in request.headers.get("Accept", "text/html"))
 
