@@ -8,6 +8,7 @@ from backend.auth.tokens import create_api_token, create_wallboard_token
 from backend.auth.users import create_user
 from backend.enums import Role
 from backend.migrate import upgrade_database
+from backend.ml.cli import ml_cli
 from backend.runtime import Runtime
 from backend.simulator.cli import demo_cli
 from backend.tenancy import create_tenant, tenant_by_slug
@@ -85,5 +86,5 @@ def wallboard_create(tenant_slug: str, name: str) -> None:
 
 
 def register_cli(server: Flask) -> None:
-    for group in (db_cli, tenant_cli, user_cli, token_cli, wallboard_cli, demo_cli):
+    for group in (db_cli, tenant_cli, user_cli, token_cli, wallboard_cli, demo_cli, ml_cli):
         server.cli.add_command(group)

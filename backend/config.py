@@ -53,6 +53,64 @@ class Settings(BaseSettings):
     live_send_timeout_s: float = Field(30.0, gt=0)   # a socket stuck this long in one send is cut
     live_viewer_person_details: bool = False         # viewers (wall displays) see person-level fraud details
 
+    # Fraud scoring of check-ins (backend/scoring; README "Fraud scoring"). Scores are in [0, 1]
+    # for the model and the heuristic alike: a model's probability is rescaled so that its own
+    # decision threshold lands on the anomaly threshold.
+    scoring_anomaly_threshold: float = Field(0.5, gt=0.0, lt=1.0)   # anomaly + anomaly_detected event
+    scoring_ticket_threshold: float = Field(0.8, gt=0.0, le=1.0)    # opens a fraud ticket
+    scoring_ticket_dedup_hours: float = Field(24.0, gt=0)           # same person + fraud type: one ticket
+    scoring_ticket_max_age_hours: float = Field(72.0, gt=0)         # older check-ins (backlog) open no ticket
+    scoring_sweep_after_s: int = Field(30, ge=0)                    # the sweeper re-enqueues check-ins unscored this long
+    scoring_sweep_chunk: int = Field(5000, ge=1, le=50_000)         # check-ins per sweeper job
+    scoring_sweep_max_chunks: int = Field(20, ge=1)                 # jobs per sweep and tenant (bounded)
+    scoring_coalesce_s: float = Field(10.0, ge=0)                   # a job also takes fresh unscored check-ins ...
+    scoring_coalesce_max: int = Field(500, ge=0)                    # ... up to this many (micro-batching under load)
+    scoring_explain_min_score: float = Field(0.2, ge=0.0, le=1.0)   # lower scores get no reasons (nothing to explain)
+    scoring_exact_explain_max: int = Field(16, ge=0)                # flagged rows per batch explained by exact TreeSHAP
+
+    # Fraud model training (backend/ml). Gates on the held-out (newest) days.
+    ml_min_precision: float = Field(0.85, ge=0.0, le=1.0)
+    ml_min_recall: float = Field(0.75, ge=0.0, le=1.0)
+    ml_min_f1: float = Field(0.80, ge=0.0, le=1.0)
+    ml_training_days: int = Field(90, ge=1)           # labelled history a training reads
+    ml_holdout_fraction: float = Field(0.25, gt=0.0, lt=0.9)  # newest share of that span, held out
+    ml_min_positives: int = Field(20, ge=1)           # fewer labelled frauds: no training
+    ml_retrain_after_days: float = Field(7.0, gt=0)   # cron retrains when the last training is older
+    ml_keep_artifacts: int = Field(3, ge=1)           # model artifacts kept (active one always kept)
+    ml_threads: int = Field(0, ge=0)                  # XGBoost training threads (0: 1 below 200k rows, else all cores)
+
+    # Site audits (backend/audit; README "Site audits"). Every cycle audits the state as of its
+    # window end minus the lateness; deadlines within the lookback before that are (re)checked,
+    # and deterministic dedup keys make re-checking create nothing twice.
+    audit_interval_minutes: int = Field(5, ge=1, le=60)          # cron cadence; windows end on its multiples
+    audit_lateness_minutes: int = Field(10, ge=0, le=120)        # uploads this late are still seen
+    audit_lookback_minutes: int = Field(60, ge=5, le=24 * 60)    # catches up missed cycles this far back
+    audit_signal_window_minutes: int = Field(60, ge=5, le=24 * 60)  # activity counted per site over this window
+    audit_no_show_minutes: int = Field(60, ge=5)                 # no check-in this long after the start: no-show
+    audit_late_minutes: int = Field(15, ge=1)                    # check-in later than this: late clock-in
+    audit_early_out_minutes: int = Field(15, ge=1)               # check-out earlier than this before the end
+    audit_close_grace_minutes: int = Field(60, ge=5)             # no check-out this long after the end: never closed
+    audit_silent_minutes: int = Field(90, ge=10)                 # no telemetry this long on duty: silent device
+    audit_at_work_min_share: float = Field(0.5, gt=0.0, lt=1.0)  # share of fixes inside the geofence below this ...
+    audit_at_work_after_minutes: int = Field(120, ge=30)         # ... judged this long after the clock-in and at the end
+    audit_geofence_margin_m: float = Field(50.0, ge=0.0)         # GPS slack added to a site's geofence radius
+    audit_stuffing_gap_s: float = Field(60.0, gt=0.0)            # scan stuffing: scans this close in time ...
+    audit_walk_speed_mps: float = Field(2.5, gt=0.0)             # ... yet farther apart than walking covers
+    audit_scan_far_m: float = Field(150.0, gt=0.0)               # a scan this far from its tag: replayed code
+    audit_baseline_threshold: float = Field(3.0, gt=0.0)         # robust z below minus this: below baseline
+    audit_baseline_min_samples: int = Field(30, ge=1)            # fewer samples: the baseline flags nothing
+    audit_baseline_stable_samples: int = Field(100, ge=1)        # more: stable, threshold x stable factor
+    audit_baseline_stable_factor: float = Field(0.85, gt=0.0, le=1.0)
+    audit_baseline_fp_limit: float = Field(0.3, ge=0.0, le=1.0)  # FP rate above: threshold x (1 + FP rate)
+    audit_baseline_max_threshold: float = Field(6.0, gt=0.0)
+    audit_baseline_keep: int = Field(120, ge=10, le=1000)        # samples kept per profile (10 weeks at 5 min)
+    audit_baseline_bootstrap_days: int = Field(35, ge=1)         # history a site without baselines learns from
+    audit_correlation_minutes: int = Field(15, ge=1)             # alerts match findings/signals within ±this
+    audit_ticket_dedup_hours: float = Field(4.0, gt=0)           # one ticket per (site, finding type) in this
+    audit_ticket_max_age_hours: float = Field(24.0, gt=0)        # older findings (backfill) open no ticket
+    audit_tuning_days: int = Field(90, ge=1)                     # ticket dispositions the weekly tuning reads
+    audit_tuning_after_days: float = Field(7.0, gt=0)            # the daily check tunes tenants tuned longer ago
+
     # Embedded demo world.
     demo_seed: int = 7
     demo_sites: int = Field(40, ge=1, le=1000)

@@ -19,6 +19,7 @@ import requests
 
 from backend.config import PROJECT_ROOT, Mode, Settings, get_settings
 from backend.migrate import upgrade_database
+from backend.ml.bootstrap import prepare_fraud_scoring
 from backend.redis_client import create_redis, redis_url_of, stop_embedded_redis
 from backend.runtime import Runtime
 from backend.simulator import ensure_demo_world
@@ -40,7 +41,7 @@ def process_table(settings: Settings, live_token: str) -> list[ProcessSpec]:
     return [
         ProcessSpec("web", [str(bindir / "gunicorn"), "app:server"],
                     {"WEB_HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"}),
-        # The scoring worker arrives with the scoring pipeline; until then its jobs wait in Redis.
+        ProcessSpec("worker-scoring", [python, "-m", "workers.worker", "scoring"]),
         ProcessSpec("worker-audit", [python, "-m", "workers.worker", "audit"]),
         ProcessSpec("worker-ml", [python, "-m", "workers.worker", "ml"]),
         ProcessSpec("worker-default", [python, "-m", "workers.worker", "default"]),
@@ -123,6 +124,9 @@ def main() -> int:
     upgrade_database(runtime.engine)
     print("preparing the demo world (first start seeds 30 days of history) …", flush=True)
     demo = ensure_demo_world(runtime)
+    print("preparing fraud scoring (first start trains the model from the seeded labels) …", flush=True)
+    for line in prepare_fraud_scoring(runtime, demo.tenant_id):
+        print(line, flush=True)
     runtime.close()
 
     supervisor = Supervisor(log_dir)

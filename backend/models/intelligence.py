@@ -50,7 +50,12 @@ class AttendanceAnomaly(Base):
 class BaselineProfile(Base):
     """Self-tuning baseline of one metric for a site (or a person on it) at one hour of week."""
     __tablename__ = "baseline_profiles"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "site_id", "person_id", "metric", "hour_of_week"),)
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "site_id", "person_id", "metric", "hour_of_week"),
+                      # NULLs are distinct in the constraint above: site-level profiles (no person)
+                      # need their own unique index for the audit's ON CONFLICT upserts.
+                      sa.Index("uq_baseline_profiles_site_level", "tenant_id", "site_id", "metric", "hour_of_week",
+                               unique=True, postgresql_where=sa.text("person_id IS NULL"),
+                               sqlite_where=sa.text("person_id IS NULL")))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = tenant_fk()
     site_id: Mapped[int] = site_fk()
@@ -71,7 +76,9 @@ class AuditFinding(Base):
     __tablename__ = "audit_findings"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "dedup_key"),
                       sa.Index("ix_audit_findings_tenant_created", "tenant_id", "created_at"),
-                      sa.Index("ix_audit_findings_tenant_site_created", "tenant_id", "site_id", "created_at"))
+                      sa.Index("ix_audit_findings_tenant_site_created", "tenant_id", "site_id", "created_at"),
+                      # Audits read findings by the time they are about (correlation, flagged windows).
+                      sa.Index("ix_audit_findings_tenant_window_end", "tenant_id", "window_end"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = tenant_fk()
     site_id: Mapped[int] = site_fk()
@@ -90,7 +97,8 @@ class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "dedup_key"),
                       sa.Index("ix_incidents_tenant_created", "tenant_id", "created_at"),
-                      sa.Index("ix_incidents_tenant_site_created", "tenant_id", "site_id", "created_at"))
+                      sa.Index("ix_incidents_tenant_site_created", "tenant_id", "site_id", "created_at"),
+                      sa.Index("ix_incidents_tenant_window_end", "tenant_id", "window_end"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = tenant_fk()
     site_id: Mapped[int] = site_fk()
@@ -107,7 +115,11 @@ class Incident(Base):
 class ModelVersion(Base):
     """A trained fraud model. The artifact is XGBoost's own UBJSON, never a pickle."""
     __tablename__ = "model_versions"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "version"),)
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "version"),
+                      # At most one active model per tenant, whatever two activations race.
+                      sa.Index("uq_model_versions_active", "tenant_id", unique=True,
+                               postgresql_where=sa.text("status = 'active'"),
+                               sqlite_where=sa.text("status = 'active'")))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = tenant_fk()
     version: Mapped[int] = mapped_column(sa.Integer)

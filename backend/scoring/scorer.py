@@ -1,0 +1,112 @@
+"""Scores, reasons and anomaly types for a batch: by the active model when there is one, else
+by the heuristic. Scores share one scale: >= the anomaly threshold means flagged.
+
+Model reasons come from per-row feature contributions: exact TreeSHAP for the flagged rows of
+a batch (up to ``scoring_exact_explain_max`` of them; ~1 ms a row), the Saabas approximation
+(~10 us a row) for the other rows scoring at least ``scoring_explain_min_score``. Lower scores
+carry no reasons: nothing about them is worth a sentence, and a backlog scores at full speed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
+from backend.enums import FraudKind, Scorer
+from backend.scoring.catalog import FEATURE_NAMES, SPECS
+from backend.scoring.features import FeatureBatch
+from backend.scoring.heuristic import heuristic_scores
+from backend.scoring.loaders import device_owners, names_of
+from backend.scoring.model import LoadedModel, to_score
+from backend.scoring.reasons import DESCRIBERS, MAX_REASONS, Reason, RowView, explain, fraud_kinds, remarkable
+
+
+@dataclass
+class Scored:
+    score: np.ndarray
+    scorer: Scorer
+    model: LoadedModel | None
+    reasons: list[list[Reason]]          # per row, at most MAX_REASONS
+    kinds: list[list[FraudKind]]         # per row: the fraud kinds found, strongest first
+    names: dict[int, str]                # person id -> name, for the persons the batch cites
+
+
+def score_batch(session: Session, tenant_id: int, batch: FeatureBatch, model: LoadedModel | None,
+                settings: Settings) -> Scored:
+    anchor = settings.scoring_anomaly_threshold
+    n = len(batch)
+    names_order = [name for name in FEATURE_NAMES if name in DESCRIBERS]
+    rem = remarkable(batch.values)
+    worth = np.column_stack([rem[name] for name in names_order]) if n else np.zeros((0, len(names_order)), bool)
+    if model is not None:
+        score = to_score(model.probabilities(batch), model.threshold, anchor)
+        weights = _model_weights(model, batch, score, anchor, settings, names_order)
+        scorer = Scorer.MODEL
+    else:
+        result = heuristic_scores(batch.values, batch.context)
+        score, weights, scorer = result.score, result.weights[:, [FEATURE_NAMES.index(f) for f in names_order]], \
+            Scorer.HEURISTIC
+    flagged = score >= anchor
+    names = _names(session, tenant_id, batch, flagged)
+    # Only rows worth explaining with a remarkable, positively weighted feature get sentences.
+    explained = (score >= settings.scoring_explain_min_score)[:, None]
+    candidate = np.where(worth & (weights > 0) & explained, weights, 0.0)
+    reasons: list[list[Reason]] = [[] for _ in range(n)]
+    kinds: list[list[FraudKind]] = [[] for _ in range(n)]
+    for i in np.flatnonzero(candidate.max(axis=1, initial=0.0) > 0).tolist():
+        order = np.argsort(-candidate[i])
+        ranked = [(names_order[j], float(candidate[i, j])) for j in order if candidate[i, j] > 0]
+        described = explain(ranked, RowView(batch.row(i), _context(batch, i), names))
+        reasons[i] = described[:MAX_REASONS]
+        kinds[i] = fraud_kinds(described)
+    for i in np.flatnonzero(flagged).tolist():
+        if not kinds[i]:
+            # Flagged on values without a sentence: the strongest contributing feature's kind.
+            strongest = [names_order[j] for j in np.argsort(-weights[i]) if weights[i, j] > 0]
+            kinds[i] = [k for k in (SPECS[f].kind for f in strongest) if k is not None][:1]
+    return Scored(score=score, scorer=scorer, model=model, reasons=reasons, kinds=kinds, names=names)
+
+
+def _model_weights(model: LoadedModel, batch: FeatureBatch, score: np.ndarray, anchor: float, settings: Settings,
+                   names_order: list[str]) -> np.ndarray:
+    """Rows x ``names_order`` contributions (log-odds; 0 for rows not worth explaining and
+    for features the model lacks)."""
+    n = len(batch)
+    contributions = np.zeros((n, len(model.features)))
+    exact = np.flatnonzero(score >= anchor)[:settings.scoring_exact_explain_max]
+    contributions[exact] = model.contributions(batch, exact, exact=True)
+    approximate = np.setdiff1d(np.flatnonzero(score >= settings.scoring_explain_min_score), exact)
+    contributions[approximate] = model.contributions(batch, approximate, exact=False)
+    out = np.zeros((n, len(names_order)))
+    for j, name in enumerate(names_order):
+        if name in model.features:
+            out[:, j] = contributions[:, model.features.index(name)]
+    if "rule_score" in model.features:
+        # The rules' score has no sentence of its own: credit its contribution to the features
+        # of the rules that fired, in proportion to their weights.
+        rules = heuristic_scores(batch.values, batch.context).weights[:, [FEATURE_NAMES.index(f) for f in names_order]]
+        total = rules.sum(axis=1, keepdims=True)
+        share = np.divide(rules, total, out=np.zeros_like(rules), where=total > 0)
+        out += share * contributions[:, [model.features.index("rule_score")]]
+    return out
+
+
+def _names(session: Session, tenant_id: int, batch: FeatureBatch, flagged: np.ndarray) -> dict[int, str]:
+    """Names of the persons reasons and events cite: flagged rows' guards, the colleagues
+    whose phone was used. Two small reads (none when no row needs them)."""
+    foreign = np.flatnonzero(batch.values["foreign_device"] >= 1)
+    owners = device_owners(session, tenant_id, batch.events.id[foreign].tolist())
+    batch.context["device_owner"] = np.array([owners.get(int(e), -1) for e in batch.events.id], dtype=np.int64)
+    wanted = set(batch.events.person[flagged].tolist()) | set(owners.values())
+    shared = np.nan_to_num(batch.values["shared_device_minutes"], nan=np.inf) <= 60
+    wanted |= set(batch.context["shared_device_person"][shared].tolist())
+    return names_of(session, tenant_id, wanted)
+
+
+def _context(batch: FeatureBatch, i: int) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, column in batch.context.items():
+        value = column[i].item()
+        out[key] = None if isinstance(value, float) and np.isnan(value) else value
+    return out

@@ -1,0 +1,199 @@
+"""Scoring check-ins/outs: the one entry point (``score_checkins``) for the RQ job, the
+sweeper's jobs, the launcher, tests and benchmarks.
+
+A call reads and computes outside any write transaction (features, scores, reasons), then
+writes in one short transaction: predictions (ON CONFLICT DO NOTHING), and only for the rows
+it inserted, anomalies, ``anomaly_detected`` events and fraud tickets; then ``scored_at``.
+Re-running it changes nothing; a worker killed half-way committed nothing, and the retry or
+the sweeper scores the batch again.
+
+Micro-batching: besides its own ids, a call takes up to ``scoring_coalesce_max`` other
+check-ins of the tenant that arrived in the last ``scoring_coalesce_s`` seconds and are still
+unscored. Under load (one check-in per request, one job per check-in) the first job scores
+what has piled up and the jobs behind it find their ids scored and return after one query."""
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
+from backend.enums import EventType, FraudKind, Role, Severity, TicketPriority, TicketSource
+from backend.events import EventPublisher
+from backend.models import AttendanceEvent, utcnow
+from backend.runtime import Runtime
+from backend.scoring.features import FeatureBatch, compute_features
+from backend.scoring.model import ModelState, model_cache
+from backend.scoring.persist import insert_anomalies, insert_predictions, mark_scored
+from backend.scoring.scorer import Scored, score_batch
+from backend.scoring.sql import Query, in_list, param
+from backend.tickets import TicketSpec, open_or_add_occurrence
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS: dict[FraudKind, str] = {
+    FraudKind.BUDDY_PUNCHING: "Buddy punching", FraudKind.GPS_SPOOFING: "GPS spoofing",
+    FraudKind.OFF_ROSTER: "Off-roster punch", FraudKind.GEOFENCE_VIOLATION: "Geofence violation",
+    FraudKind.CHECK_IN_AND_LEAVE: "Checked in and left", FraudKind.SCAN_STUFFING: "Scan stuffing",
+    FraudKind.SILENT_DEVICE: "Silent device", FraudKind.NO_SHOW: "No-show",
+}
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    requested: int
+    scored: int          # predictions this call wrote
+    flagged: int         # of which at or above the anomaly threshold
+    tickets: int         # fraud tickets opened or given an occurrence
+    scorer: str | None
+    model_version: int | None
+
+
+def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: datetime | None = None,
+                   coalesce: bool = True) -> ScoringResult:
+    settings = runtime.settings
+    now = now or utcnow()
+    with runtime.read() as session:
+        pending = pending_ids(session, settings, tenant_id, ids, now, coalesce=coalesce)
+    parts = [pending[lo:lo + PART_ROWS] for lo in range(0, len(pending), PART_ROWS)]
+    results: list[tuple[int, int, int]] = []
+    scored: Scored | None = None
+    # Write-behind: part k is written (the database busy, this thread waiting) while part k+1
+    # is read and scored (this thread busy). Each part is its own transaction: a crash leaves
+    # whole parts scored and the rest unscored, for the retry or the sweeper.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-writer") as writer:
+        writing: Future[tuple[int, int, int]] | None = None
+        for part in parts:
+            with runtime.read() as session:
+                batch = compute_features(session, tenant_id, part)
+                if batch is None:
+                    continue
+                state = model_cache(runtime).active(session, tenant_id)
+                scored = score_batch(session, tenant_id, batch, state.model, settings)
+            if writing is not None:
+                results.append(writing.result())
+            writing = writer.submit(_write, runtime, tenant_id, batch, scored, state, now)
+        if writing is not None:
+            results.append(writing.result())
+    if scored is None:
+        return ScoringResult(len(ids), 0, 0, 0, None, None)
+    return ScoringResult(len(ids), sum(r[0] for r in results), sum(r[1] for r in results),
+                         sum(r[2] for r in results), scored.scorer.value,
+                         scored.model.version if scored.model else None)
+
+
+# Rows per read/score/write step of a call (a sweeper chunk is a few of them).
+PART_ROWS = 1000
+
+
+def _write(runtime: Runtime, tenant_id: int, batch: FeatureBatch, scored: Scored, state: ModelState,
+           now: datetime) -> tuple[int, int, int]:
+    with runtime.transaction() as session:
+        result = persist_scores(session, runtime.events, runtime.settings, tenant_id, batch, scored, now,
+                                written_at=utcnow())
+        if state.failure:
+            log.error("tenant %d: %s", tenant_id, state.failure)
+            runtime.events.publish(session, EventType.SYSTEM, tenant_id, severity=Severity.HIGH,
+                                   data={"component": "scoring", "message": state.failure,
+                                         "model_version": state.version})
+    return result
+
+
+_UNSCORED = Query(lambda: sa.select(AttendanceEvent.id).where(
+    AttendanceEvent.tenant_id == param("tenant"), AttendanceEvent.scored_at.is_(None),
+    in_list(AttendanceEvent.id, "ids", sa.BigInteger())))
+# The partial index on unscored rows (tenant_id, received_at) serves this.
+_FRESH = Query(lambda: sa.select(AttendanceEvent.id).where(
+    AttendanceEvent.tenant_id == param("tenant"), AttendanceEvent.scored_at.is_(None),
+    AttendanceEvent.received_at >= param("since", AttendanceEvent.received_at.type))
+    .order_by(AttendanceEvent.received_at).limit(param("limit")))
+
+
+def pending_ids(session: Session, settings: Settings, tenant_id: int, ids: list[int], now: datetime, *,
+                coalesce: bool) -> list[int]:
+    """The still-unscored ``ids``, plus (``coalesce``) fresh unscored check-ins of the tenant."""
+    wanted = {row[0] for row in _UNSCORED.rows(session, tenant=tenant_id, ids=ids)} if ids else set()
+    if coalesce and settings.scoring_coalesce_max:
+        wanted.update(row[0] for row in _FRESH.rows(session, tenant=tenant_id, limit=settings.scoring_coalesce_max,
+                                                    since=now - timedelta(seconds=settings.scoring_coalesce_s)))
+    return sorted(wanted)
+
+
+def persist_scores(session: Session, publisher: EventPublisher, settings: Settings, tenant_id: int,
+                   batch: FeatureBatch, scored: Scored, now: datetime, *, written_at: datetime | None = None
+                   ) -> tuple[int, int, int]:
+    """Write a scored batch; returns (predictions written, of which flagged, tickets touched).
+    ``now`` is the scoring's clock (ticket ages, SLAs); ``written_at`` stamps the rows
+    (``scored_at``: when the scores were written, the end of the ingest-to-scored latency)."""
+    written_at = written_at or now
+    e = batch.events
+    reasons = [json.dumps([r.as_json() for r in rs]) if rs else "[]" for rs in scored.reasons]
+    inserted = insert_predictions(
+        session, tenant_id, ids=e.id, persons=e.person, sites=e.site, ts=e.t, scores=scored.score,
+        scorer=scored.scorer, model_version_id=scored.model.version_id if scored.model else None,
+        features=batch.values, reasons=reasons, now=written_at)
+    new = np.flatnonzero(np.isin(e.id, np.fromiter(inserted, dtype=np.int64, count=len(inserted))))
+    flagged = [i for i in new.tolist() if scored.score[i] >= settings.scoring_anomaly_threshold]
+    insert_anomalies(session, tenant_id, [(int(e.id[i]), kind, _severity(scored.score[i], settings))
+                                          for i in flagged for kind in scored.kinds[i]], written_at)
+    publisher.publish_many(session, [_anomaly_event(tenant_id, batch, scored, i, settings) for i in flagged])
+    tickets = _open_tickets(session, publisher, settings, tenant_id, batch, scored, flagged, now)
+    mark_scored(session, tenant_id, e.id.tolist(), written_at)
+    return len(inserted), len(flagged), tickets
+
+
+def _severity(score: float, settings: Settings) -> Severity:
+    if score >= 0.95:
+        return Severity.CRITICAL
+    return Severity.HIGH if score >= settings.scoring_ticket_threshold else Severity.MEDIUM
+
+
+def _anomaly_event(tenant_id: int, batch: FeatureBatch, scored: Scored, i: int,
+                   settings: Settings) -> dict[str, object]:
+    e = batch.events
+    person = int(e.person[i])
+    return {"tenant_id": tenant_id, "type": EventType.ANOMALY_DETECTED, "site_id": int(e.site[i]),
+            "person_id": person, "severity": _severity(scored.score[i], settings),
+            "data": {"attendance_event_id": int(e.id[i]), "punch": "check_out" if e.is_out[i] else "check_in",
+                     "ts": datetime.fromtimestamp(float(e.t[i]), UTC).isoformat(),
+                     "score": round(float(scored.score[i]), 3), "scorer": scored.scorer.value,
+                     "model_version": scored.model.version if scored.model else None,
+                     "types": [k.value for k in scored.kinds[i]], "reasons": [r.text for r in scored.reasons[i]],
+                     "person_name": scored.names.get(person)}}
+
+
+def _open_tickets(session: Session, publisher: EventPublisher, settings: Settings, tenant_id: int,
+                  batch: FeatureBatch, scored: Scored, flagged: list[int], now: datetime) -> int:
+    """A fraud ticket per flagged check-in at or above the ticket threshold, deduplicated by
+    person and fraud kind within ``scoring_ticket_dedup_hours``. Check-ins older than
+    ``scoring_ticket_max_age_hours`` (a backlog, the seeded history) open none: there is
+    nothing left to stop, their scores and anomalies are there to look at."""
+    e = batch.events
+    oldest = (now - timedelta(hours=settings.scoring_ticket_max_age_hours)).timestamp()
+    specs = []
+    for i in flagged:
+        if scored.score[i] < settings.scoring_ticket_threshold or e.t[i] < oldest or not scored.kinds[i]:
+            continue
+        kind, person, score = scored.kinds[i][0], int(e.person[i]), float(scored.score[i])
+        name = scored.names.get(person, f"person {person}")
+        specs.append(TicketSpec(
+            tenant_id=tenant_id, source=TicketSource.FRAUD, type=kind.value, dedup_key=f"fraud:{person}:{kind.value}",
+            title=f"{KIND_LABELS[kind]} suspected: {name}",
+            priority=TicketPriority.P2 if score >= 0.95 else TicketPriority.P3,
+            severity=_severity(score, settings), site_id=int(e.site[i]), person_id=person,
+            details={"attendance_event_id": int(e.id[i]), "score": round(score, 3), "scorer": scored.scorer.value,
+                     "model_version": scored.model.version if scored.model else None,
+                     "punch": "check_out" if e.is_out[i] else "check_in",
+                     "reasons": [r.text for r in scored.reasons[i]], "types": [k.value for k in scored.kinds[i]]},
+            occurred_at=datetime.fromtimestamp(float(e.t[i]), UTC),
+            dedup_window=timedelta(hours=settings.scoring_ticket_dedup_hours), assignee_role=Role.SECURITY_MANAGER))
+    # One key order for every worker: concurrent batches lock tickets in the same order.
+    for spec in sorted(specs, key=lambda s: (s.dedup_key, s.occurred_at or now)):
+        open_or_add_occurrence(session, publisher, spec, now=now)
+    return len(specs)

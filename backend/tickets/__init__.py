@@ -1,0 +1,5 @@
+"""Opening tickets without duplicates (``open_or_add_occurrence``), their SLA due times and
+default assignees. Used by fraud scoring, model training alerts and site audits alike."""
+from backend.tickets.opening import TicketOutcome, TicketSpec, open_or_add_occurrence
+
+__all__ = ["TicketOutcome", "TicketSpec", "open_or_add_occurrence"]

@@ -1,0 +1,100 @@
+"""Features: one definition for training and scoring, independent of batching, loaded with a
+bounded number of queries, and discriminating for every planted kind."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from backend.ml.dataset import build_dataset
+from backend.models import FraudPrediction
+from backend.scoring.catalog import FEATURE_NAMES, PER_EVENT_KINDS
+from backend.scoring.features import compute_features
+from backend.scoring.labels import event_labels
+from backend.scoring.service import score_checkins
+from tests.scoring.conftest import END, Seeded
+
+
+def _features(seeded: Seeded, ids: list[int]) -> dict[int, np.ndarray]:
+    with seeded.runtime.read() as session:
+        batch = compute_features(session, seeded.tenant_id, ids)
+    assert batch is not None
+    matrix = np.column_stack([batch.values[n] for n in FEATURE_NAMES])
+    return {int(i): matrix[k] for k, i in enumerate(batch.events.id)}
+
+
+def _same(a: np.ndarray, b: np.ndarray, tolerance: float = 0.0) -> bool:
+    return bool(np.allclose(a, b, rtol=0.0, atol=tolerance, equal_nan=True))
+
+
+def test_training_and_scoring_compute_identical_features(medium: Seeded) -> None:
+    """The training dataset, scoring batches of any size and order, and the features stored
+    with each prediction agree for every event."""
+    ids = medium.event_ids()
+    sample = ids[len(ids) // 2: len(ids) // 2 + 300]   # mid-history: full 30-day look-backs
+    with medium.runtime.read() as session:
+        dataset = build_dataset(session, medium.tenant_id, END, 90)
+    matrix = np.column_stack([dataset.values[n] for n in FEATURE_NAMES])
+    training = {int(i): matrix[k] for k, i in enumerate(dataset.ids) if int(i) in set(sample)}
+    together = _features(medium, sample)
+    one_by_one = {i: _features(medium, [i])[i] for i in sample[::25]}
+    shuffled: dict[int, np.ndarray] = {}
+    for part in np.array_split(np.random.default_rng(1).permutation(sample), 7):
+        shuffled.update(_features(medium, [int(i) for i in part]))
+    assert set(together) == set(sample) == set(shuffled)
+    mismatched = [i for i in sample if not _same(together[i], shuffled[i])]
+    mismatched += [i for i in one_by_one if not _same(together[i], one_by_one[i])]
+    mismatched += [i for i in training if not _same(together[i], training[i])]
+    assert not mismatched, f"features differ by batching/path for events {mismatched[:5]}"
+
+    scored = sample[:100]
+    score_checkins(medium.runtime, medium.tenant_id, scored, now=END, coalesce=False)
+    with medium.runtime.read() as session:
+        stored = dict(session.execute(sa.select(FraudPrediction.attendance_event_id, FraudPrediction.features)
+                                      .where(FraudPrediction.attendance_event_id.in_(scored))).all())
+    for i in scored:
+        row = np.array([np.nan if stored[i][n] is None else stored[i][n] for n in FEATURE_NAMES])
+        assert _same(row, together[i], 1e-4), f"stored features of event {i} differ"   # stored to 4 decimals
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(medium: Seeded) -> None:
+    ids = medium.event_ids()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    counts = []
+    sa.event.listen(medium.runtime.engine, "before_cursor_execute", count)
+    try:
+        for size in (5, 50, 1500):
+            statements.clear()
+            _features(medium, ids[1000:1000 + size])
+            counts.append(len(statements))
+    finally:
+        sa.event.remove(medium.runtime.engine, "before_cursor_execute", count)
+    assert counts[0] == counts[1] == counts[2] <= 12, counts
+
+
+@pytest.mark.parametrize("kind, feature, direction", [
+    ("buddy_punching", "shared_device_minutes", "low"),
+    ("gps_spoofing", "velocity_kmh", "high"),
+    ("off_roster", "off_roster_minutes", "high"),
+    ("geofence_violation", "geofence_distance_meters", "high"),
+    ("check_in_and_leave", "at_work_share", "low"),
+])
+def test_each_planted_kind_moves_its_feature(medium: Seeded, kind: str, feature: str, direction: str) -> None:
+    """The signal each planted pattern leaves is visible in its feature (medians far apart)."""
+    with medium.runtime.read() as session:
+        labels = event_labels(session, medium.tenant_id)
+    cases = [i for i, k in labels.positives.items() if k == kind]
+    honest = [i for i in medium.event_ids()[::10] if i not in labels.positives and i not in labels.companions]
+    values = _features(medium, cases + honest)
+    column = FEATURE_NAMES.index(feature)
+    planted = np.array([values[i][column] for i in cases])
+    normal = np.array([values[i][column] for i in honest])
+    assert kind in PER_EVENT_KINDS and len(planted) >= 5
+    if direction == "high":
+        assert np.nanmedian(planted) > 5 * max(np.nanpercentile(normal, 99), 1.0)
+    else:
+        assert np.nanmedian(np.nan_to_num(planted, nan=1e6)) < 0.5 * np.nanmedian(np.nan_to_num(normal, nan=1e6))
