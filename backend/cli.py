@@ -1,8 +1,12 @@
 """``flask --app app …`` commands: database, tenants, users, tokens, the demo world."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from backend.auth.tokens import create_api_token, create_wallboard_token
 from backend.auth.users import create_user
@@ -18,18 +22,18 @@ def _runtime() -> Runtime:
     return current_app.extensions["noc_runtime"]
 
 
-def _tenant_id(session, slug: str) -> int:  # type: ignore[no-untyped-def]
+def _tenant_id(session: Session, slug: str) -> int:
     tenant = tenant_by_slug(session, slug)
     if tenant is None:
         raise click.BadParameter(f"no tenant with slug {slug!r}", param_hint="TENANT_SLUG")
     return tenant.id
 
 
-db_cli = click.Group("db", help="Database schema.")
-tenant_cli = click.Group("tenant", help="Tenants.")
-user_cli = click.Group("user", help="Users who log into the UI.")
-token_cli = click.Group("token", help="API tokens for devices and integrations.")
-wallboard_cli = click.Group("wallboard", help="Read-only tokens for wall displays.")
+db_cli = AppGroup("db", help="Database schema.")
+tenant_cli = AppGroup("tenant", help="Tenants.")
+user_cli = AppGroup("user", help="Users who log into the UI.")
+token_cli = AppGroup("token", help="API tokens for devices and integrations.")
+wallboard_cli = AppGroup("wallboard", help="Read-only tokens for wall displays.")
 
 
 @db_cli.command("upgrade")
@@ -63,26 +67,27 @@ def user_create(tenant_slug: str, email: str, name: str, role: str, password: st
         click.echo(f"user {user.email} ({user.role}) created")
 
 
+def _issue_token(tenant_slug: str, name: str, create: Callable[[Session, int, str], str], what: str) -> None:
+    with _runtime().transaction() as session:
+        plain = create(session, _tenant_id(session, tenant_slug), name)
+    click.echo(f"{what} {name!r} for {tenant_slug} (store it now, it is not shown again):")
+    click.echo(plain)  # the last line: scripts take it from there
+
+
 @token_cli.command("create")
 @click.argument("tenant_slug")
 @click.option("--name", default="api", show_default=True)
 def token_create(tenant_slug: str, name: str) -> None:
     """Create an API token; the secret is the last line printed (shown once)."""
-    with _runtime().transaction() as session:
-        plain = create_api_token(session, _tenant_id(session, tenant_slug), name)
-    click.echo(f"API token {name!r} for {tenant_slug} (store it now, it is not shown again):")
-    click.echo(plain)
+    _issue_token(tenant_slug, name, create_api_token, "API token")
 
 
 @wallboard_cli.command("create")
 @click.argument("tenant_slug")
 @click.option("--name", default="wall display", show_default=True)
 def wallboard_create(tenant_slug: str, name: str) -> None:
-    """Create a read-only wallboard token; open /wall?wallboard_token=<token> on the screen."""
-    with _runtime().transaction() as session:
-        plain = create_wallboard_token(session, _tenant_id(session, tenant_slug), name)
-    click.echo(f"wallboard token {name!r} for {tenant_slug}:")
-    click.echo(plain)
+    """Create a read-only wallboard token; open /?wallboard_token=<token> on the screen."""
+    _issue_token(tenant_slug, name, create_wallboard_token, "wallboard token")
 
 
 def register_cli(server: Flask) -> None:
