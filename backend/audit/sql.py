@@ -1,62 +1,15 @@
-"""SQL pieces the audit's reads share: epoch seconds of stored timestamps, and numeric
-columns fetched straight into numpy arrays.
-
-(The fraud scoring has its own, in ``backend/scoring/sql.py``, still moving while both are
-built; the two should become one shared module.)"""
+"""Numeric columns of the audit's reads fetched straight into numpy arrays (the SQL functions
+themselves are shared with scoring in ``backend.sql_functions``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
-Kind = Literal["f8", "i8"]
-
-
-class epoch(FunctionElement[float]):
-    """Seconds since 1970 (UTC, fractional) of a stored timestamp column."""
-    type = sa.Float()
-    inherit_cache = True
-    name = "audit_epoch"
-
-
-@compiles(epoch, "postgresql")
-def _epoch_pg(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
-    # date_part is double precision; EXTRACT would return numeric (slower, needs a cast).
-    return f"date_part('epoch', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(epoch, "sqlite")
-def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
-
-
-class f8(FunctionElement[float]):
-    """A float column for ``fetch_arrays``: NULL becomes NaN."""
-    type = sa.Float()
-    inherit_cache = True
-    name = "audit_f8"
-
-
-@compiles(f8, "postgresql")
-def _f8_pg(element: f8, compiler: SQLCompiler, **kw: Any) -> str:
-    # Never NULL on PostgreSQL: string_agg would skip it and misalign the packed columns.
-    return f"coalesce(CAST({compiler.process(element.clauses, **kw)} AS DOUBLE PRECISION), 'NaN'::float8)"
-
-
-@compiles(f8, "sqlite")
-def _f8_sqlite(element: f8, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS REAL)"
-
-
-def i8(expression: Any) -> Any:
-    """An integer column for ``fetch_arrays`` (must never be NULL)."""
-    return sa.cast(expression, sa.BigInteger)
+from backend.sql_functions import Kind, epoch, f8, i8  # noqa: F401 - the audit modules import them from here
 
 
 def fetch_arrays(session: Session, statement: sa.Select[Any], kinds: Sequence[Kind]) -> list[np.ndarray]:
