@@ -7,33 +7,25 @@ Figures: ingest_{pg,sqlite}_events_per_s (accepted events / wall time), _p50_ms,
 from __future__ import annotations
 
 import json
-import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import requests
 from rq import Queue
 
-from backend.config import PROJECT_ROOT
 from backend.queues import QueueName
 from backend.runtime import Runtime
 from tests.bench.harness import BenchContext, median, percentile
+from tests.bench.web_process import web_process
 from tests.factories import make_world
 
 BATCH = 500
 CLIENTS = 4               # concurrent posting clients (devices/integrations behind a load balancer)
-WEB_THREADS = 8           # gthread threads of the one web process
 WARMUP_BATCHES = 4
 MAX_BATCHES = 100         # at most 50,000 events per database ...
 MAX_SECONDS = 10.0        # ... or this long, whichever comes first
@@ -54,7 +46,7 @@ def _measure(runtime: Runtime) -> dict[str, float | int]:
     world = make_world(runtime, n_sites=SITES, n_persons=PERSONS)
     rng = random.Random(7)
     bodies = [json.dumps(_batch(rng, n)).encode() for n in range(WARMUP_BATCHES + MAX_BATCHES)]
-    with _web_process(runtime) as url:
+    with web_process(runtime) as url:
         posters = [_Poster(url, world.api_token) for _ in range(CLIENTS)]
         for i in range(WARMUP_BATCHES):  # connections, caches, first-query planning
             posters[0].post(bodies[i])
@@ -130,50 +122,3 @@ def _batch(rng: random.Random, n: int) -> list[dict[str, Any]]:
     return events
 
 
-@contextmanager
-def _web_process(runtime: Runtime) -> Iterator[str]:
-    """gunicorn (app:server, the repo's gunicorn.conf.py) in one process, on a free loopback port."""
-    port = _free_port()
-    settings = runtime.settings
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(WEB_HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1", WEB_THREADS=str(WEB_THREADS),
-               SECRET_KEY="bench", NOC_VAR_DIR=str(settings.var_dir), PYTHONPATH=str(PROJECT_ROOT))
-    if settings.database_url:
-        env["DATABASE_URL"] = settings.database_url
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
-    log_path = Path(settings.var_dir) / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "app:server"],
-                                   cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process, log_path)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{url}/health", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or still importing the app
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not come up in {timeout} s: {log_path.read_text()[-2000:]}")

@@ -49,7 +49,7 @@ from backend.scoring.scorer import score_batch
 from backend.scoring.service import score_checkins
 from backend.simulator import WorldParams
 from backend.simulator.seed import seed_world
-from tests.bench.bench_ingest import _web_process
+from tests.bench.web_process import web_process
 from tests.bench.harness import BenchContext, median, percentile
 
 E2E_RATE = 200.0          # check-ins per second
@@ -179,7 +179,7 @@ def _end_to_end(runtime: Runtime, tenant_id: int) -> dict[str, float | int]:
     run_id = uuid.uuid4().hex[:8]
     sent: dict[str, float] = {}
     errors: list[str] = []
-    with _web_process(runtime) as url, _scoring_worker(runtime):
+    with web_process(runtime) as url, _scoring_worker(runtime):
         _warm_up(runtime, tenant_id)
         _post_paced(url, token, people, run_id, total, sent, errors)
         deadline = time.monotonic() + 30
