@@ -18,6 +18,7 @@ from backend.enums import AttendanceKind, InputType
 from backend.models import (AttendanceEvent, Checkpoint, CheckpointScan, LocationPing, NocAlert,
                             Person, PhoneActivity, Site)
 from backend.queries.schemas import FeedItem, SiteOption
+from backend.queries.scope import effective_site
 
 MAX_LIMIT = 500
 
@@ -78,13 +79,6 @@ def _branch(model: _InputModel, columns: Mapping[str, Any], tenant_id: int, site
     return sa.select(query.order_by(model.ts.desc()).limit(limit).subquery())
 
 
-def _effective_site(principal: Principal, site_id: int | None) -> tuple[bool, int | None]:
-    """(allowed, site to filter on): a site-scoped principal sees its own site only."""
-    if principal.site_id is None:
-        return True, site_id
-    return site_id in (None, principal.site_id), principal.site_id
-
-
 def latest_events(session: Session, principal: Principal, *, types: Collection[InputType] | None = None,
                   site_id: int | None = None, limit: int = 100) -> list[FeedItem]:
     """The principal's tenant's latest ingested inputs, newest first. ``types`` empty or None
@@ -92,7 +86,7 @@ def latest_events(session: Session, principal: Principal, *, types: Collection[I
     site (some pings and phone activity) show only when no site applies: neither a filter nor
     the principal's site scope."""
     limit = max(1, min(limit, MAX_LIMIT))
-    allowed, site_id = _effective_site(principal, site_id)
+    allowed, site_id = effective_site(principal, site_id)
     wanted = frozenset(InputType(t) for t in types) if types else frozenset(InputType)
     branches = []
     for model, holds, columns in _BRANCHES:
