@@ -233,11 +233,12 @@ def signals_figure(signals: SiteSignals | None) -> go.Figure:
     return figure
 
 
-def _item_row(title: Any, meta: Sequence[Any], severity: str | None, key: str, extra_class: str = "") -> dbc.ListGroupItem:
-    return dbc.ListGroupItem([
+def _item_row(title: Any, meta: Sequence[Any], severity: str | None, key: str, extra_class: str = "") -> html.Div:
+    # A plain div styled as a list-group item: it carries data-key (dbc's item takes no data-*).
+    return html.Div([
         html.Div([severity_badge(severity), html.Span(title, className="ms-2")], className="site-item-title"),
         html.Small(list(meta), className="text-muted"),
-    ], className=f"site-item {extra_class}".strip(), **{"data-key": key})
+    ], className=f"list-group-item site-item {extra_class}".strip(), **{"data-key": key})
 
 
 def _person_link(person_id: int | None, name: str | None) -> list[Any]:
@@ -246,30 +247,30 @@ def _person_link(person_id: int | None, name: str | None) -> list[Any]:
     return [" · ", dcc.Link(name, href=person_href(person_id))]
 
 
-def finding_row(item: FindingItem, new: bool = False) -> dbc.ListGroupItem:
+def finding_row(item: FindingItem, new: bool = False) -> html.Div:
     meta = [item.label, " · ", f"{_when(item.window_start, item.site_timezone)} – {_when(item.window_end, item.site_timezone, '%H:%M')}",
             *_person_link(item.person_id, item.person_name)]
     return _item_row(item.summary, meta, item.severity, f"finding:{item.id}", "site-item-new" if new else "")
 
 
-def incident_row(item: IncidentItem, timezone: str, new: bool = False) -> dbc.ListGroupItem:
+def incident_row(item: IncidentItem, timezone: str, new: bool = False) -> html.Div:
     meta = [f"{_when(item.window_start, timezone)} – {_when(item.window_end, timezone, '%H:%M')}",
             f" · {item.alerts} alert(s), {item.findings} finding(s)", *_person_link(item.person_id, item.person_name)]
     return _item_row(item.title, meta, item.severity, f"incident:{item.id}", "site-item-new" if new else "")
 
 
-def _empty_item(text: str, key: str) -> dbc.ListGroupItem:
-    return dbc.ListGroupItem(text, className="text-muted site-empty", **{"data-key": key})
+def _empty_item(text: str, key: str) -> html.Div:
+    return html.Div(text, className="list-group-item text-muted site-empty", **{"data-key": key})
 
 
-def findings_list(items: Sequence[FindingItem]) -> list[dbc.ListGroupItem]:
+def findings_list(items: Sequence[FindingItem]) -> list[html.Div]:
     if not items:
         return [_empty_item("No findings in the last 7 days: the audit (every 5 min) found nothing wrong here.",
                             "empty")]
     return [finding_row(i) for i in items]
 
 
-def incidents_list(items: Sequence[IncidentItem], timezone: str) -> list[dbc.ListGroupItem]:
+def incidents_list(items: Sequence[IncidentItem], timezone: str) -> list[html.Div]:
     if not items:
         return [_empty_item("No incidents in the last 7 days: no NOC alert here matched a finding or a silent phone.",
                             "empty")]
