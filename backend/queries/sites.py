@@ -49,14 +49,16 @@ def sites_overview(session: Session, principal: Principal, *, settings: Settings
 
 
 def _site_rows(session: Session, principal: Principal, settings: Settings, now: datetime,
-               site_id: int | None) -> list[SiteRow]:
+               site_id: int | None, tours: list[TourCompliance] | None = None) -> list[SiteRow]:
+    """``tours``: the sites' tour compliance when the caller has it already."""
     risks = site_risks(session, principal, flag_score=settings.scoring_anomaly_threshold, site_id=site_id, now=now)
     if not risks:
         return []
     ids = [r.site_id for r in risks]
     cities, last = _newest_inputs(session, principal.tenant_id, ids)
     tickets = _open_tickets(session, principal.tenant_id, ids)
-    tours = tour_compliance(session, principal.tenant_id, AuditRules.from_settings(settings), now, site_ids=ids)
+    if tours is None:
+        tours = tour_compliance(session, principal.tenant_id, AuditRules.from_settings(settings), now, site_ids=ids)
     by_site: dict[int, list[TourCompliance]] = {}
     for tour in tours:
         by_site.setdefault(tour.site_id, []).append(tour)
@@ -111,7 +113,8 @@ def site_detail(session: Session, principal: Principal, site_id: int, *, setting
         Site.id == site_id, Site.tenant_id == principal.tenant_id, Site.active.is_(True))).first() if allowed else None
     if site is None:
         return None
-    [summary] = _site_rows(session, principal, settings, now, site_id)
+    tours = tour_compliance(session, principal.tenant_id, AuditRules.from_settings(settings), now, site_ids=[site_id])
+    [summary] = _site_rows(session, principal, settings, now, site_id, tours)
     hidden = Audience.of(principal, settings).redacted
     since = now - DETAIL_WINDOW
     return SiteDetail(
@@ -120,9 +123,7 @@ def site_detail(session: Session, principal: Principal, site_id: int, *, setting
         findings=tuple(recent_findings(session, principal, site_id=site_id, since=since, limit=MAX_ITEMS)),
         incidents=_incidents(session, principal.tenant_id, site_id, since),
         tickets=_tickets(session, principal.tenant_id, site_id, since, hidden),
-        persons=_persons_on_site(session, principal, site_id, now, settings, hidden),
-        tours=tuple(tour_compliance(session, principal.tenant_id, AuditRules.from_settings(settings), now,
-                                    site_ids=[site_id])),
+        persons=_persons_on_site(session, principal, site_id, now, hidden), tours=tuple(tours),
         scores_hidden=hidden, generated_at=now, flag_score=settings.scoring_anomaly_threshold, since=since)
 
 
@@ -171,7 +172,7 @@ def _tickets(session: Session, tenant_id: int, site_id: int, since: datetime, hi
     return tuple(out)
 
 
-def _persons_on_site(session: Session, principal: Principal, site_id: int, now: datetime, settings: Settings,
+def _persons_on_site(session: Session, principal: Principal, site_id: int, now: datetime,
                      hidden: bool) -> tuple[PersonOnSite, ...]:
     """Rostered at the site now, or punched there in the last 24 h; with their risk."""
     tenant_id = principal.tenant_id
