@@ -15,3 +15,47 @@ FEED_TABLE = "feed-table"
 FEED_EMPTY = "feed-empty"
 FEED_TICK = "feed-tick"      # the refresh trigger; the live socket store replaces it later
 FEED_SHOWN = "feed-shown"    # what the list shows now, to skip re-renders when nothing changed
+
+# The sites table (/sites).
+SITES_STATUS = "sites-status"
+SITES_TABLE = "sites-table"
+SITES_TABLE_WRAP = "sites-table-wrap"  # hidden while there is nothing to list
+SITES_EMPTY = "sites-empty"
+SITES_TICK = "sites-tick"              # checks every few seconds whether a refresh is due
+SITES_SHOWN = "sites-shown"            # when the table was last read
+SITES_DIRTY = "sites-dirty"            # a live event arrived since: refresh on the next tick
+SITES_SEQ = "sites-seq"                # the last live-events seq handled
+
+# A site's page (/sites/<site_id>).
+SITE_ID = "site-id"                    # the site of the page (None: not a site id)
+SITE_BODY = "site-body"
+SITE_NOT_FOUND = "site-not-found"
+SITE_HEADER = "site-header"
+SITE_SIGNALS = "site-signals"          # the figure of signals against baseline bands
+SITE_FINDINGS = "site-findings"
+SITE_INCIDENTS = "site-incidents"
+SITE_TICKETS = "site-tickets"
+SITE_PERSONS = "site-persons"
+SITE_TOURS = "site-tours"
+SITE_TICK = "site-tick"
+SITE_SHOWN = "site-shown"              # {at, full_at, timezone, findings, incidents}
+SITE_DIRTY = "site-dirty"
+SITE_SEQ = "site-seq"
+
+# The event log (/events).
+EVENTS_TYPE_FILTER = "events-type-filter"
+EVENTS_SITE_FILTER = "events-site-filter"
+EVENTS_PERSON_FILTER = "events-person-filter"
+EVENTS_SINCE = "events-since"
+EVENTS_UNTIL = "events-until"
+EVENTS_LOCATION = "events-location"    # writes the search into the URL (the page re-renders from it)
+EVENTS_QUERY = "events-query"          # the query string this view shows
+EVENTS_STATUS = "events-status"
+EVENTS_TABLE = "events-table"
+EVENTS_TABLE_WRAP = "events-table-wrap"  # hidden while the search found nothing
+EVENTS_BODY = "events-body"            # the rows: live events are prepended here
+EVENTS_EMPTY = "events-empty"          # the empty state (or nothing)
+EVENTS_PAGER = "events-pager"          # newest / older links
+EVENTS_OLDER = "events-older"
+EVENTS_NEWEST = "events-newest"
+EVENTS_SHOWN = "events-shown"          # {newest, count, live, seq}
