@@ -107,8 +107,8 @@ def training_progress(status: TrainingStatus | None) -> Any:
         text = f"v{status.version}: {text}"
     if status.message:
         text = f"{text} ({status.message})"
-    return dbc.Alert([html.I(className="bi bi-flag me-2"), text], color=_RESULT_COLORS[status.stage],
-                     className="py-2 mb-0", **{"data-stage": status.stage.value})
+    return html.Div(dbc.Alert([html.I(className="bi bi-flag me-2"), text], color=_RESULT_COLORS[status.stage],
+                              className="py-2 mb-0"), **{"data-stage": status.stage.value})
 
 
 def _version_row(row: VersionRow, shown: int | None) -> html.Tr:
