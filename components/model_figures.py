@@ -4,9 +4,12 @@ against training."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from backend.ml.schemas import HISTOGRAM_BINS, RECENT_DAYS, ModelDetail
 
@@ -16,11 +19,24 @@ RECENT_TRACE = 1        # index of the "last 7 days" trace in the score figure (
 _BIN_CENTRES = [(i + 0.5) / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS)]
 
 
+@lru_cache(maxsize=1)
+def _dark_template() -> dict[str, Any]:
+    return pio.templates["plotly_dark"].to_plotly_json()
+
+
+def themed(figure: go.Figure) -> dict[str, Any]:
+    """The figure for dcc.Graph, with the dark theme. The template goes into the finished JSON:
+    assigning it on the Figure re-validates the whole template, ~50 ms a figure (measured)."""
+    out = figure.to_plotly_json()
+    out["layout"]["template"] = _dark_template()
+    return out
+
+
 def _base(title: str, **layout: object) -> go.Figure:
     figure = go.Figure()
     defaults: dict[str, object] = {"height": HEIGHT, "margin": {"l": 50, "r": 20, "t": 45, "b": 45}}
-    figure.update_layout(template="plotly_dark", title={"text": title, "font": {"size": 14}},
-                         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", **{**defaults, **layout})
+    figure.update_layout(title={"text": title, "font": {"size": 14}}, paper_bgcolor="rgba(0,0,0,0)",
+                         plot_bgcolor="rgba(0,0,0,0)", **{**defaults, **layout})
     return figure
 
 

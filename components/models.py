@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from backend.enums import ModelStatus, Role, TrainingStage
 from backend.ml.schemas import ModelDetail, ModelsView, TrainingStatus, VersionRow
 from components import ids
 from components.model_figures import (confusion_figure, importance_figure, pr_curve_figure,
-                                      score_distribution_figure)
+                                      score_distribution_figure, themed)
 
 WHO_MAY_VIEW = "security managers, supervisors and admins"   # backend.ml.schemas.VIEW_ROLE and up
 SCORES_REFRESH_MS = 30_000   # the 7-day distribution is an aggregate: re-read at most this often
@@ -141,8 +142,8 @@ def version_options(view: ModelsView) -> list[dict[str, Any]]:
 def figure_grid(detail: ModelDetail) -> dbc.Row:
     config = {"displaylogo": False, "displayModeBar": False}
 
-    def cell(id_: str, figure: Any) -> dbc.Col:
-        return dbc.Col(dcc.Graph(id=id_, figure=figure, config=config), lg=6, className="mb-3")
+    def cell(id_: str, figure: go.Figure) -> dbc.Col:
+        return dbc.Col(dcc.Graph(id=id_, figure=themed(figure), config=config), lg=6, className="mb-3")
 
     return dbc.Row([cell(ids.MODELS_FIG_PR, pr_curve_figure(detail)),
                     cell(ids.MODELS_FIG_CONFUSION, confusion_figure(detail)),

@@ -278,3 +278,19 @@ def test_the_menu_links_the_page_for_managers_and_up_only(world: World) -> None:
                          (Role.ADMIN, True)):
         names = [item.children.children for item in nav_links(registry, _principal(world, role))]
         assert ("Models" in names) is linked and "Live feed" in names
+
+
+def test_the_recent_score_distribution_is_patched_into_its_trace(app: Flask, pg_runtime: Runtime, world: World) -> None:
+    model_ids = _store(pg_runtime, world, 1)
+    _predict(pg_runtime, world, model_ids[0], [0.01, 0.02, 0.03, 0.99])
+    manager = logged_in_client(app, world.users[Role.SECURITY_MANAGER])
+    tick = callback_payload(app, ids.MODELS_FIG_SCORES, {f"{ids.MODELS_TICK}.n_intervals": 1,
+                                                         f"{ids.MODELS_VERSION_PICK}.value": 1})
+    patch = call_dash(manager, tick).json["response"][ids.MODELS_FIG_SCORES]["figure"]
+    assert patch["__dash_patch_update"] == "__dash_patch_update"
+    operations = {tuple(op["location"]): op["params"]["value"] for op in patch["operations"]}
+    assert operations[("data", 1, "y")][0] == 0.75 and operations[("data", 1, "y")][-1] == 0.25
+    assert operations[("data", 1, "name")] == "last 7 days (4 check-ins)"
+    unknown = callback_payload(app, ids.MODELS_FIG_SCORES, {f"{ids.MODELS_TICK}.n_intervals": 2,
+                                                            f"{ids.MODELS_VERSION_PICK}.value": 9})
+    assert call_dash(manager, unknown).status_code == 204
