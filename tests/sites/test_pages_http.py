@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dash._utils import split_callback_id
 from flask import Flask
 
 from backend.auth.users import create_user
@@ -16,27 +15,17 @@ from components import ids
 from components.live_ids import LIVE_EVENTS
 from tests.factories import PASSWORD, World
 from tests.sites.builders import finding, log_event, score, ticket
-from tests.web import call_dash, callback_payload, dash_app, logged_in_client, render_page
+from tests.web import call_dash, callback_payload, logged_in_client, render_page
+
+
+# The page callbacks that take the live store (each output also has a callback for the full read).
+_LIVE: dict[str, str] = {"changed": f"{LIVE_EVENTS}.data", "input_id": LIVE_EVENTS}
 
 
 def _response(client: Any, app: Flask, output: str, values: dict[str, Any], changed: str | None = None) -> Any:
     reply = call_dash(client, callback_payload(app, output, values, changed))
     assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
     return reply.json["response"]
-
-
-def _live_payload(app: Flask, output: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The payload of the callback that writes ``output`` from the live store (pages have a
-    second callback writing the same outputs: tests.web.callback_payload would pick the first)."""
-    spec_key = next(k for k, spec in dash_app(app).callback_map.items()
-                    if output in k and any(i["id"] == LIVE_EVENTS for i in spec["inputs"]))
-    spec = dash_app(app).callback_map[spec_key]
-
-    def with_values(deps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**dep, "value": values.get(f"{dep['id']}.{dep['property']}")} for dep in deps]
-
-    return {"output": spec_key, "outputs": split_callback_id(spec_key), "inputs": with_values(spec["inputs"]),
-            "state": with_values(spec["state"]), "changedPropIds": [f"{LIVE_EVENTS}.data"]}
 
 
 def _sites(app: Flask, client: Any) -> list[dict[str, Any]]:
@@ -81,9 +70,10 @@ def test_sites_table_and_site_page_per_tenant_role_and_scope(app: Flask, pg_runt
                                              "window_start": (now - timedelta(hours=1)).isoformat(),
                                              "window_end": now.isoformat(), "evidence": {"metrics": {"pings": {}}}}}
     elsewhere = {**env, "id": 10**9 + 1, "site": world.site_ids["S2"]}
-    reply = call_dash(manager, _live_payload(app, ids.SITE_FINDINGS, {
+    reply = call_dash(manager, callback_payload(app, ids.SITE_FINDINGS, {
         f"{LIVE_EVENTS}.data": {"seq": 2, "first_seq": 1, "events": [env, elsewhere]},
-        f"{ids.SITE_ID}.data": s1, f"{ids.SITE_SEQ}.data": 0, f"{ids.SITE_SHOWN}.data": page[ids.SITE_SHOWN]["data"]}))
+        f"{ids.SITE_ID}.data": s1, f"{ids.SITE_SEQ}.data": 0, f"{ids.SITE_SHOWN}.data": page[ids.SITE_SHOWN]["data"]},
+        **_LIVE))
     live = reply.json["response"]
     [prepend] = live[ids.SITE_FINDINGS]["children"]["operations"]
     assert prepend["operation"] == "Prepend" and "Quiet site" in str(prepend["params"]["value"])
@@ -133,9 +123,9 @@ def test_events_search_from_the_url_and_live_prepend(app: Flask, pg_runtime: Run
     fresh = log_event(pg_runtime, world, EventType.ALERT_RECEIVED, site="S2", at=now, kind="tamper")
     log_event(pg_runtime, world, EventType.SYSTEM, at=now, notice="not an alert")
     live = {"seq": 5, "first_seq": 4, "events": [{"id": fresh, "type": "alert_received"}, {"id": fresh + 1}]}
-    reply = call_dash(operator, _live_payload(app, ids.EVENTS_STATUS, {
+    reply = call_dash(operator, callback_payload(app, ids.EVENTS_STATUS, {
         f"{LIVE_EVENTS}.data": live, f"{ids.EVENTS_QUERY}.data": "?type=alert_received",
-        f"{ids.EVENTS_SHOWN}.data": {**shown[ids.EVENTS_SHOWN]["data"], "seq": 3}}))
+        f"{ids.EVENTS_SHOWN}.data": {**shown[ids.EVENTS_SHOWN]["data"], "seq": 3}}, **_LIVE))
     patched = reply.json["response"]
     body = patched[ids.EVENTS_BODY]["children"]
     assert body["__dash_patch_update"] == "__dash_patch_update"
@@ -145,8 +135,8 @@ def test_events_search_from_the_url_and_live_prepend(app: Flask, pg_runtime: Run
 
     # An older page does not take live rows.
     older = {**patched[ids.EVENTS_SHOWN]["data"], "live": False}
-    assert call_dash(operator, _live_payload(app, ids.EVENTS_STATUS, {
-        f"{LIVE_EVENTS}.data": {**live, "seq": 6}, f"{ids.EVENTS_SHOWN}.data": older})).status_code == 204
+    assert call_dash(operator, callback_payload(app, ids.EVENTS_STATUS, {
+        f"{LIVE_EVENTS}.data": {**live, "seq": 6}, f"{ids.EVENTS_SHOWN}.data": older}, **_LIVE)).status_code == 204
 
 
 def test_nothing_answers_without_a_login(app: Flask, world: World) -> None:
