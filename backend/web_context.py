@@ -1,7 +1,8 @@
 """Who is asking and with what, inside a web request or Dash callback.
 
 Pages call ``read_as_current_user(query, ...)`` and never see a session: the read query gets a
-short-lived session and the signed-in principal, and its result (plain schemas) comes back."""
+short-lived session and the signed-in principal, and its result (plain schemas) comes back.
+Actions go through ``act_as_current_user(service, ...)``: one transaction with the publisher."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from backend.auth.principal import Principal
+from backend.events import EventPublisher
 from backend.runtime import Runtime
 
 P = ParamSpec("P")
@@ -51,3 +53,14 @@ def read_as_current_user(query: Callable[Concatenate[Session, Principal, P], T],
     principal = current_principal()
     with current_runtime().read() as session:
         return query(session, principal, *args, **kwargs)
+
+
+def act_as_current_user(action: Callable[Concatenate[Session, EventPublisher, Principal, P], T],
+                        *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a write service (``action(session, publisher, principal, ...)``) for the signed-in
+    user in one transaction: committed (and its events sent live) on success, rolled back on
+    any exception, which propagates for the page to show."""
+    principal = current_principal()
+    runtime = current_runtime()
+    with runtime.transaction() as session:
+        return action(session, runtime.events, principal, *args, **kwargs)
