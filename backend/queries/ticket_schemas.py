@@ -3,7 +3,7 @@ callback inputs, both browser input), queue rows, one ticket's detail, and the r
 supervisors' actions. Plain frozen values: components import these, so no SQLAlchemy here."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -141,6 +141,15 @@ class TicketQueue:
     any_tickets: bool               # the principal sees any ticket at all (for the empty state)
     as_of: datetime                 # "now" of the query: ages and SLA states are relative to it
     filters: TicketFilters = field(default_factory=TicketFilters)
+    can_act: bool = False           # the principal may act (checkboxes, action buttons)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRowsUpdate:
+    """Live patches: each asked ticket's row if it (still) matches the filters, else None."""
+    rows: Mapping[int, TicketRow | None]
+    as_of: datetime
+    can_act: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +205,3 @@ class BulkAcknowledgeResult:
     @property
     def skipped(self) -> tuple[int, ...]:
         return self.conflicts + self.not_open + self.missing
-
-
-def ticket_versions(rows: Iterable[TicketRow]) -> dict[str, int]:
-    """{ticket id: version} of rows, as a JSON-friendly dict (string keys) for a page's store."""
-    return {str(row.id): row.version for row in rows}

@@ -18,7 +18,8 @@ from backend.enums import Disposition, Role, TicketSource, TicketState
 from backend.models import Person, Site, Ticket, TicketComment, TicketHistory, User, utcnow
 from backend.queries.feed import site_options
 from backend.queries.ticket_schemas import (TicketCommentView, TicketDetail, TicketFilters, TicketHistoryEntry,
-                                            TicketPageSetup, TicketQueue, TicketRow, UserOption)
+                                            TicketPageSetup, TicketQueue, TicketRow, TicketRowsUpdate,
+                                            UserOption)
 from backend.tickets.permissions import can_act_on_tickets
 from backend.tickets.sla import sla_status
 
@@ -98,16 +99,18 @@ def ticket_queue(session: Session, principal: Principal, filters: TicketFilters,
                                  .where(scope_clause(principal), *clauses)) or 0
     any_tickets = bool(rows) or session.scalar(
         sa.select(sa.exists().where(scope_clause(principal)))) is True
-    return TicketQueue(rows=rows, matched=matched, limit=limit, any_tickets=any_tickets, as_of=now, filters=filters)
+    return TicketQueue(rows=rows, matched=matched, limit=limit, any_tickets=any_tickets, as_of=now, filters=filters,
+                       can_act=can_act_on_tickets(principal))
 
 
 def ticket_rows(session: Session, principal: Principal, filters: TicketFilters, ticket_ids: list[int], *,
-                now: datetime | None = None) -> dict[int, TicketRow | None]:
+                now: datetime | None = None) -> TicketRowsUpdate:
     """For live patches: each asked ticket's row if it (still) matches ``filters``, else None."""
     now = now or utcnow()
     found = {row.id: _ticket_row(row, principal, now) for row in session.execute(
         _rows_select(principal).where(Ticket.id.in_(ticket_ids), *_filter_clauses(principal, filters)))}
-    return {ticket_id: found.get(ticket_id) for ticket_id in ticket_ids}
+    return TicketRowsUpdate(rows={ticket_id: found.get(ticket_id) for ticket_id in ticket_ids}, as_of=now,
+                            can_act=can_act_on_tickets(principal))
 
 
 def tickets_page_setup(session: Session, principal: Principal) -> TicketPageSetup:

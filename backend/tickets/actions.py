@@ -178,6 +178,11 @@ def assign(session: Session, publisher: EventPublisher, principal: Principal, ti
         "assigned", _OPEN, {"assignee_user_id": assignee_id}, {"to_user_id": assignee_id}), now)
 
 
+def assign_to_me(session: Session, publisher: EventPublisher, principal: Principal, ticket_id: int, version: int,
+                 *, now: datetime | None = None) -> TicketDetail:
+    return assign(session, publisher, principal, ticket_id, version, principal.user_id, now=now)
+
+
 def comment(session: Session, publisher: EventPublisher, principal: Principal, ticket_id: int, body: str,
             *, now: datetime | None = None) -> TicketDetail:
     _require_actor(principal)
