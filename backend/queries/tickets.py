@@ -162,13 +162,13 @@ def ticket_detail(session: Session, principal: Principal, ticket_id: int, *,
                          sa.select(TicketComment.id, TicketComment.body, TicketComment.created_at, author.name)
                          .outerjoin(author, sa.and_(author.id == TicketComment.user_id, author.tenant_id == tenant))
                          .where(TicketComment.tenant_id == tenant, TicketComment.ticket_id == ticket_id)
-                         .order_by(TicketComment.created_at, TicketComment.id))) if not ticket.redacted else ()
+                         .order_by(TicketComment.id))) if not ticket.redacted else ()
     history_rows = session.execute(
         sa.select(TicketHistory.id, TicketHistory.action, TicketHistory.from_state, TicketHistory.to_state,
                   TicketHistory.data, TicketHistory.created_at, TicketHistory.actor_user_id, author.name)
         .outerjoin(author, sa.and_(author.id == TicketHistory.actor_user_id, author.tenant_id == tenant))
         .where(TicketHistory.tenant_id == tenant, TicketHistory.ticket_id == ticket_id)
-        .order_by(TicketHistory.created_at, TicketHistory.id)).all()
+        .order_by(TicketHistory.id)).all()  # insertion order is the order things happened
     can_act = can_act_on_tickets(principal)
     assignable = assignable_users(session, principal, ticket.site_id) if can_act else ()
     assignees = {d for h in history_rows if isinstance(d := (h.data or {}).get("to_user_id"), int)}
