@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from dash.testing.wait import until
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backend.enums import Role, TicketPriority
@@ -55,11 +56,39 @@ def _row_states(driver: WebDriver) -> dict[int, str]:
 
 
 def _open(driver: WebDriver, ticket_id: int) -> None:
-    until(lambda: driver.find_elements("css selector", f"tr[data-ticket='{ticket_id}'] button.ticket-open"),
-          timeout=10, msg=f"row {ticket_id} shows")
-    driver.find_element("css selector", f"tr[data-ticket='{ticket_id}'] button.ticket-open").click()
-    until(lambda: driver.find_elements("css selector", f"#{ids.TICKETS_DETAIL_BODY} [data-ticket='{ticket_id}']"),
-          timeout=10, msg=f"the detail of {ticket_id} opens")
+    button = f"tr[data-ticket='{ticket_id}'] button.ticket-open"
+    detail = f"#{ids.TICKETS_DETAIL_BODY} [data-ticket='{ticket_id}']"
+    until(lambda: driver.find_elements("css selector", button), timeout=10, msg=f"row {ticket_id} shows")
+
+    def opened() -> bool:
+        if driver.find_elements("css selector", detail):
+            return True
+        # A click that lands while the queue re-renders (the socket's first "resync") is lost
+        # with the old row, as it would be for a person: click again.
+        try:
+            driver.find_element("css selector", button).click()
+        except ElementClickInterceptedException:  # the panel is sliding in over it
+            pass
+        return False
+    until(opened, timeout=10, poll=1.0, msg=f"the detail of {ticket_id} opens")
+    # The panel slides in: wait for the end of the transition, or clicks land on moving targets.
+    until(lambda: driver.find_elements("css selector", ".offcanvas.show:not(.showing)"), timeout=5)
+
+
+def _click(driver: WebDriver, selector: str) -> None:
+    """Click once the element is not covered any more (a closing alert, a fading backdrop)."""
+    def clicked() -> bool:
+        try:
+            driver.find_element("css selector", selector).click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+    until(clicked, timeout=5, msg=f"{selector} can be clicked")
+
+
+def _close_detail(driver: WebDriver) -> None:
+    _click(driver, ".offcanvas-header .btn-close")
+    until(lambda: not driver.find_elements("css selector", ".offcanvas.show"), timeout=5, msg="the detail closes")
 
 
 def _detail_state(driver: WebDriver) -> str | None:
@@ -100,7 +129,7 @@ def test_two_supervisors_see_each_others_changes_live_and_an_operator_only_reads
     # A acknowledges it from the detail panel; the URL names the open ticket, to share it.
     _open(a, urgent)
     assert f"ticket={urgent}" in a.current_url
-    a.find_element("css selector", f"[id*='\"action\":\"acknowledge\"']").click()
+    _click(a, f"[id*='\"action\":\"acknowledge\"']")
     until(lambda: _detail_state(a) == "acknowledged", timeout=10, msg="A's detail shows the new state")
     assert "Acknowledged." in _text(a, f"#{ids.TICKETS_DETAIL_ALERT}")
 
@@ -112,21 +141,22 @@ def test_two_supervisors_see_each_others_changes_live_and_an_operator_only_reads
     assert b.execute_script("return window.__sameDocument") is True, "no reload happened"
 
     # B acknowledges the other one in bulk; A's row follows.
-    b.find_element("css selector", ".offcanvas .btn-close").click()
-    until(lambda: not b.find_elements("css selector", ".offcanvas.show"), timeout=5)
-    b.find_element("css selector", f"tr[data-ticket='{routine}'] input[type='checkbox']").click()
+    _close_detail(b)
+    _click(b, f"tr[data-ticket='{routine}'] input[type='checkbox']")
     until(lambda: "1 selected" in _text(b, f"#{ids.TICKETS_BULK_COUNT}"), timeout=5)
-    b.find_element("css selector", f"#{ids.TICKETS_BULK_ACK}").click()
+    _click(b, f"#{ids.TICKETS_BULK_ACK}")
     until(lambda: "Acknowledged 1 ticket." in _text(b, f"#{ids.TICKETS_ALERT}"), timeout=10)
     until(lambda: _row_states(a).get(routine) == "acknowledged", timeout=10, msg=lambda: _row_states(a))
 
     # Filters go into the URL; the shared URL reproduces the view in the other browser.
-    a.find_element("css selector", ".offcanvas .btn-close").click()
+    _close_detail(a)
+    until(lambda: "ticket=" not in a.current_url, timeout=5, msg=lambda: a.current_url)
     dash_duo.select_dcc_dropdown(f"#{ids.TICKETS_PRIORITY_FILTER}", value="P3")
     until(lambda: list(_row_states(a)) == [routine], timeout=10, msg=lambda: _row_states(a))
     until(lambda: "priority=p3" in a.current_url, timeout=5, msg=lambda: a.current_url)
     b.get(a.current_url)
     until(lambda: list(_row_states(b)) == [routine], timeout=10, msg=lambda: _row_states(b))
+    assert not b.find_elements("css selector", ".offcanvas.show")
 
     _clean(dash_duo.get_logs())
     _clean(b.get_log("browser"))
