@@ -151,3 +151,11 @@ class TrainingStage(StrEnum):
 
 FINAL_TRAINING_STAGES: frozenset[TrainingStage] = frozenset(
     {TrainingStage.STORED, TrainingStage.ACTIVATED, TrainingStage.REJECTED, TrainingStage.FAILED})
+
+
+class SlaState(StrEnum):
+    """Where a ticket stands against its SLA (backend/tickets/sla.py ``sla_status``)."""
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"     # under a quarter of the current target's span left
+    BREACHED = "breached"     # the current target passed (or a resolved ticket was late)
+    MET = "met"               # resolved in time

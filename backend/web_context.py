@@ -2,7 +2,8 @@
 
 Pages call ``read_as_current_user(query, ...)`` and never see a session: the read query gets a
 short-lived session and the signed-in principal, and its result (plain schemas) comes back.
-Services that write or use Redis go through ``act_as_current_user(service, ...)``."""
+Writes go through ``write_as_current_user(action, ...)`` (one transaction with the event
+publisher); services that also need Redis or queues through ``act_as_current_user``."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from backend.auth.principal import Principal
+from backend.events import EventPublisher
 from backend.runtime import Runtime
 
 P = ParamSpec("P")
@@ -59,3 +61,14 @@ def act_as_current_user(service: Callable[Concatenate[Runtime, Principal, P], T]
     """Run a service that needs more than a read session (writes, Redis, queues) as the
     signed-in user: ``service(runtime, principal, ...)``. The service checks the role."""
     return service(current_runtime(), current_principal(), *args, **kwargs)
+
+
+def write_as_current_user(action: Callable[Concatenate[Session, EventPublisher, Principal, P], T],
+                        *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a write service (``action(session, publisher, principal, ...)``) for the signed-in
+    user in one transaction: committed (and its events sent live) on success, rolled back on
+    any exception, which propagates for the page to show."""
+    principal = current_principal()
+    runtime = current_runtime()
+    with runtime.transaction() as session:
+        return action(session, runtime.events, principal, *args, **kwargs)

@@ -1,5 +1,6 @@
 """Opening tickets without duplicates (``open_or_add_occurrence``), their SLA due times and
-default assignees. Used by fraud scoring, model training alerts and site audits alike."""
+default assignees. Used by fraud scoring, model training alerts and site audits alike.
+Supervisors' actions on them (acknowledge, assign, comment, resolve) are in ``actions``."""
 from backend.tickets.opening import TicketOutcome, TicketSpec, open_or_add_occurrence
 
 __all__ = ["TicketOutcome", "TicketSpec", "open_or_add_occurrence"]

@@ -28,11 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from backend.enums import (OPEN_TICKET_STATES, EventType, Role, Severity, TicketPriority, TicketSource,
-                           TicketState)
+from backend.enums import OPEN_TICKET_STATES, Role, Severity, TicketPriority, TicketSource, TicketState
 from backend.events import EventPublisher
 from backend.models import Ticket, TicketHistory, utcnow
 from backend.tickets.assign import default_assignee
+from backend.tickets.broadcast import publish_ticket_event
 from backend.tickets.sla import due_times
 
 _OPEN_DEDUP_INDEX = next(i for i in Ticket.__table__.indexes if i.name == "uq_tickets_open_dedup")
@@ -93,7 +93,7 @@ def open_or_add_occurrence(session: Session, publisher: EventPublisher, spec: Ti
 
 
 _RETURNING = (Ticket.id, Ticket.occurrences, Ticket.state, Ticket.priority, Ticket.severity, Ticket.title,
-              Ticket.assignee_user_id)
+              Ticket.assignee_user_id, Ticket.version)
 
 
 def _escalation(columns: Any, spec: TicketSpec, now: datetime) -> dict[str, Any]:
@@ -159,10 +159,9 @@ def _record(session: Session, publisher: EventPublisher, spec: TicketSpec, outco
         tenant_id=spec.tenant_id, ticket_id=outcome.ticket_id, actor_user_id=None,
         action="created" if outcome.created else "occurrence", from_state=None if outcome.created else state,
         to_state=state, data={**spec.details, "occurrences": outcome.occurrences, "occurred_at": occurred.isoformat()}))
-    publisher.publish(
-        session, EventType.TICKET_CREATED if outcome.created else EventType.TICKET_UPDATED, spec.tenant_id,
-        site_id=spec.site_id, person_id=spec.person_id, severity=Severity(row.severity),
-        data={"ticket_id": outcome.ticket_id, "source": spec.source.value, "type": spec.type, "kind": spec.type,
-              "title": row.title, "priority": str(row.priority), "severity": str(row.severity), "state": state.value,
-              "occurrences": outcome.occurrences, "assignee_user_id": row.assignee_user_id,
-              "change": "created" if outcome.created else "occurrence"})
+    publish_ticket_event(
+        session, publisher, tenant_id=spec.tenant_id, ticket_id=outcome.ticket_id,
+        change="created" if outcome.created else "occurrence", source=spec.source, type=spec.type,
+        title=row.title, priority=row.priority, severity=row.severity, state=state,
+        occurrences=outcome.occurrences, assignee_user_id=row.assignee_user_id, site_id=spec.site_id,
+        person_id=spec.person_id, version=row.version)
