@@ -15,10 +15,14 @@ from components.live import live_status_badge, live_stores
 PRODUCT_NAME = "NOC Intelligence"
 
 
-def nav_links(registry: dict[str, dict[str, Any]]) -> list[dbc.NavItem]:
-    """One link per registered page in registry order; a page opts out with ``nav=False``."""
-    return [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-            for page in registry.values() if page.get("nav", True)]
+def nav_links(registry: dict[str, dict[str, Any]], principal: Principal | None = None) -> list[dbc.NavItem]:
+    """One link per registered page in registry order; a page opts out with ``nav=False``, and
+    one registered with ``min_role`` is linked only for that role and above (the page itself
+    still refuses others: this only spares them a dead end)."""
+    return [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="partial"
+                                    if page["relative_path"] != "/" else "exact"))
+            for page in registry.values() if page.get("nav", True)
+            and (page.get("min_role") is None or (principal is not None and principal.at_least(page["min_role"])))]
 
 
 def user_menu(principal: Principal | None) -> list[Any]:
@@ -37,7 +41,7 @@ def user_menu(principal: Principal | None) -> list[Any]:
 def navbar(registry: dict[str, dict[str, Any]], principal: Principal | None) -> dbc.Navbar:
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand([html.I(className="bi bi-shield-check me-2"), PRODUCT_NAME], href="/"),
-        dbc.Nav(nav_links(registry), navbar=True, className="me-auto"),
+        dbc.Nav(nav_links(registry, principal), navbar=True, className="me-auto"),
         dbc.Nav([dbc.NavItem(live_status_badge(), className="me-3"), *user_menu(principal)],
                 navbar=True, className="ms-auto align-items-center"),
     ], fluid=True), id=ids.NAVBAR, color="dark", dark=True, className="border-bottom border-secondary")
