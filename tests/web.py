@@ -43,9 +43,12 @@ def dash_app(app: Flask) -> dash.Dash:
 def callback_payload(app: Flask, output_id: str, values: dict[str, Any],
                      changed: str | None = None) -> dict[str, Any]:
     """The exact body the Dash renderer POSTs to /_dash-update-component for the callback that
-    writes ``output_id``; ``values`` maps "component-id.property" of its inputs/states to values."""
+    writes ``output_id``; ``values`` maps "component-id.property" of its inputs/states to values.
+    When several callbacks write ``output_id`` (``allow_duplicate``), ``changed`` (the input that
+    fired) picks the one it triggers."""
     callbacks = dash_app(app).callback_map
-    key = next(k for k in callbacks if any(o["id"] == output_id for o in _outputs(k)))
+    key = next(k for k in callbacks if any(o["id"] == output_id for o in _outputs(k))
+               and (changed is None or any(f"{i['id']}.{i['property']}" == changed for i in callbacks[k]["inputs"])))
     spec = callbacks[key]
 
     def with_values(deps: list[dict[str, Any]]) -> list[dict[str, Any]]:
