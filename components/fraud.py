@@ -10,14 +10,13 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Patch, dcc, html
-from plotly.subplots import make_subplots
 
 from backend.enums import Role
 from backend.queries.fraud_schemas import SCORE_BINS, DailyScores, FraudOverview, SiteHourCell
 from backend.queries.risk import PersonRisk, SiteRisk
 from backend.queries.schemas import site_zone
 from components import ids
-from components.figures import SCORE_COLORSCALE, graph, styled, throttle
+from components.figures import SCORE_COLORSCALE, figure, graph, hline, throttle, vline
 
 SLOW_REFRESH_MS = 60_000      # rows age out of the 24 h window even when no event arrives
 FLAG_COLOR, CALM_COLOR = "#e74c3c", "#375a7f"
@@ -126,12 +125,11 @@ def distribution_figure(bins: Sequence[int], threshold: float) -> go.Figure:
     width = 1 / SCORE_BINS
     centres = [round((i + 0.5) * width, 4) for i in range(SCORE_BINS)]
     colors = [FLAG_COLOR if (i + 1) * width > threshold else CALM_COLOR for i in range(SCORE_BINS)]
-    fig = go.Figure(go.Bar(x=centres, y=list(bins), width=width * 0.92, marker_color=colors,
-                           hovertemplate="score %{x:.2f} ± 0.025: %{y} check-ins<extra></extra>"))
-    fig.add_vline(x=threshold, line_dash="dot", line_color="#aaa")
-    fig.update_xaxes(range=[0, 1], title_text="fraud score")
-    fig.update_yaxes(title_text="check-ins", rangemode="tozero")
-    return styled(fig, title="Score distribution, last 24 h")
+    bars = go.Bar(x=centres, y=list(bins), width=width * 0.92, marker_color=colors,
+                  hovertemplate="score %{x:.2f} ± 0.025: %{y} check-ins<extra></extra>")
+    return figure([bars], title="Score distribution, last 24 h", shapes=[vline(threshold)],
+                  xaxis={"range": [0, 1], "title": {"text": "fraud score"}},
+                  yaxis={"title": {"text": "check-ins"}, "rangemode": "tozero"})
 
 
 def patch_distribution(bins: Sequence[int], changed: Collection[int]) -> Patch:
@@ -142,25 +140,26 @@ def patch_distribution(bins: Sequence[int], changed: Collection[int]) -> Patch:
 
 
 def trend_figure(days: Sequence[DailyScores], threshold: float, title: str) -> go.Figure:
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    """Daily highest and mean score (left axis) and flagged check-ins (bars, right axis)."""
     x = [d.day.isoformat() for d in days]
-    fig.add_trace(go.Bar(x=x, y=[d.flagged for d in days], name="flagged", marker_color=FLAG_COLOR, opacity=0.45,
-                         hovertemplate="%{x}: %{y} flagged<extra></extra>"), secondary_y=True)
-    fig.add_trace(go.Scatter(x=x, y=[d.max_score for d in days], name="max score", mode="lines+markers",
-                             line_color="#f39c12", connectgaps=False), secondary_y=False)
-    fig.add_trace(go.Scatter(x=x, y=[d.mean_score for d in days], name="mean score", mode="lines",
-                             line={"color": "#3498db", "dash": "dot"}, connectgaps=False), secondary_y=False)
-    fig.add_hline(y=threshold, line_dash="dot", line_color="#777")
-    fig.update_yaxes(range=[0, 1.02], title_text="score", secondary_y=False)
-    fig.update_yaxes(title_text="flagged", rangemode="tozero", showgrid=False, secondary_y=True)
-    return styled(fig, title=title)
+    traces = [
+        go.Bar(x=x, y=[d.flagged for d in days], name="flagged", marker_color=FLAG_COLOR, opacity=0.45, yaxis="y2",
+               hovertemplate="%{x}: %{y} flagged<extra></extra>"),
+        go.Scatter(x=x, y=[d.max_score for d in days], name="max score", mode="lines+markers", line_color="#f39c12"),
+        go.Scatter(x=x, y=[d.mean_score for d in days], name="mean score", mode="lines",
+                   line={"color": "#3498db", "dash": "dot"}),
+    ]
+    return figure(traces, title=title, shapes=[hline(threshold)],
+                  yaxis={"range": [0, 1.02], "title": {"text": "score"}},
+                  yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                          "title": {"text": "flagged"}})
 
 
 def site_map_figure(sites: Sequence[SiteRisk]) -> go.Figure:
     """Sites at their coordinates, coloured by risk and sized by flagged check-ins. A plain
     longitude/latitude plot: map tiles would need the internet, and the console must stay clean."""
     shown = [s for s in sites if s.lat is not None and s.lon is not None]
-    fig = go.Figure(go.Scatter(
+    points = go.Scatter(
         x=[s.lon for s in shown], y=[s.lat for s in shown], mode="markers",
         marker={"size": [10 + 4 * math.sqrt(s.flagged) for s in shown],
                 "color": [s.risk if s.risk is not None else 0.0 for s in shown], "cmin": 0, "cmax": 1,
@@ -169,10 +168,9 @@ def site_map_figure(sites: Sequence[SiteRisk]) -> go.Figure:
         customdata=[[s.site_name, s.site_code, "—" if s.risk is None else f"{s.risk:.2f}", s.flagged, s.scored]
                     for s in shown],
         hovertemplate="%{customdata[0]} (%{customdata[1]})<br>risk %{customdata[2]} · "
-                      "%{customdata[3]} flagged of %{customdata[4]} scored (24 h)<extra></extra>"))
-    fig.update_xaxes(title_text="longitude")
-    fig.update_yaxes(title_text="latitude")
-    return styled(fig, height=300, title="Sites by risk, last 24 h")
+                      "%{customdata[3]} flagged of %{customdata[4]} scored (24 h)<extra></extra>")
+    return figure([points], height=300, title="Sites by risk, last 24 h",
+                  xaxis={"title": {"text": "longitude"}}, yaxis={"title": {"text": "latitude"}})
 
 
 def site_hours_figure(cells: Sequence[SiteHourCell], days: int) -> go.Figure:
@@ -184,16 +182,15 @@ def site_hours_figure(cells: Sequence[SiteHourCell], days: int) -> go.Figure:
     order = sorted(names, key=lambda s: (-totals[s], names[s]))
     row = {site: i for i, site in enumerate(order)}
     z = [[0] * 24 for _ in order]
-    text = [[f"{names[s]} · {h:02d}:00 · 0 scored" for h in range(24)] for s in order]
     for c in cells:
         z[row[c.site_id]][c.hour] = c.flagged
-        text[row[c.site_id]][c.hour] = f"{c.site_name} · {c.hour:02d}:00 · {c.flagged} flagged of {c.scored} scored"
-    fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=[names[s] for s in order], text=text,
-                               hovertemplate="%{text}<extra></extra>", colorscale=SCORE_COLORSCALE,
-                               zmin=0, showscale=True, colorbar={"title": {"text": "flagged"}, "thickness": 10}))
-    fig.update_xaxes(title_text="hour of day (site time)", dtick=3)
-    fig.update_yaxes(autorange="reversed")
-    return styled(fig, height=max(260, 60 + 18 * len(order)), title=f"Flagged check-ins by site and hour, {days} days")
+    heat = go.Heatmap(z=z, x=list(range(24)), y=[names[s] for s in order], colorscale=SCORE_COLORSCALE, zmin=0,
+                      hovertemplate="%{y} · %{x}:00 (site time): %{z} flagged<extra></extra>",
+                      colorbar={"title": {"text": "flagged"}, "thickness": 10})
+    return figure([heat], height=max(260, 60 + 18 * len(order)),
+                  title=f"Flagged check-ins by site and hour, {days} days",
+                  xaxis={"title": {"text": "hour of day (site time)"}, "dtick": 3},
+                  yaxis={"autorange": "reversed"})
 
 
 def figures(view: FraudOverview) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:

@@ -13,7 +13,7 @@ from dash import Patch, dcc, html
 
 from backend.queries.fraud_schemas import CheckIn, PersonDetail, PersonList, PersonSummary, PersonTicket, SiteArea
 from components import ids
-from components.figures import SCORE_COLORSCALE, graph, styled, throttle
+from components.figures import SCORE_COLORSCALE, figure, graph, throttle
 from components.fraud import SLOW_REFRESH_MS, person_href, score_badge, trend_figure
 
 SEARCH_DEBOUNCE_MS = 300
@@ -174,16 +174,17 @@ def trail_figure(checkins: Sequence[CheckIn], sites: Sequence[SiteArea], thresho
     """Check-ins in time order on a longitude/latitude plot at true scale, coloured by score,
     over the sites' geofences. No map tiles: they would need the internet."""
     ordered = sorted(checkins, key=lambda c: c.ts)
-    fig = go.Figure()
+    fences = []
     for site in sites:
         dlat = site.radius_m / _M_PER_DEGREE
         dlon = dlat / max(0.01, math.cos(math.radians(site.lat)))
-        fig.add_shape(type="circle", x0=site.lon - dlon, x1=site.lon + dlon, y0=site.lat - dlat, y1=site.lat + dlat,
-                      line={"color": "#00bc8c", "dash": "dot"}, fillcolor="rgba(0,188,140,0.08)")
-    fig.add_trace(go.Scatter(x=[s.lon for s in sites], y=[s.lat for s in sites], mode="markers+text",
+        fences.append({"type": "circle", "x0": site.lon - dlon, "x1": site.lon + dlon, "y0": site.lat - dlat,
+                       "y1": site.lat + dlat, "line": {"color": "#00bc8c", "dash": "dot"},
+                       "fillcolor": "rgba(0,188,140,0.08)"})
+    site_points = go.Scatter(x=[s.lon for s in sites], y=[s.lat for s in sites], mode="markers+text",
                              text=[s.name for s in sites], textposition="top center", name="site",
-                             marker={"symbol": "square", "color": "#00bc8c", "size": 9}, hoverinfo="text"))
-    fig.add_trace(go.Scatter(
+                             marker={"symbol": "square", "color": "#00bc8c", "size": 9}, hoverinfo="text")
+    trail = go.Scatter(
         x=[c.lon for c in ordered], y=[c.lat for c in ordered], mode="lines+markers", name="check-ins",
         line={"color": "rgba(200,200,200,0.35)", "width": 1},
         marker={"size": [12 if c.score is not None and c.score >= threshold else 7 for c in ordered],
@@ -193,12 +194,12 @@ def trail_figure(checkins: Sequence[CheckIn], sites: Sequence[SiteArea], thresho
                      "not scored" if c.score is None else f"{c.score:.2f}", c.reasons[0].text if c.reasons else ""]
                     for c in ordered],
         hovertemplate="%{customdata[0]} %{customdata[1]} · %{customdata[2]}<br>score %{customdata[3]}"
-                      "<br>%{customdata[4]}<extra></extra>"))
+                      "<br>%{customdata[4]}<extra></extra>")
     centre = sites[0].lat if sites else (ordered[0].lat if ordered else 0.0)
-    fig.update_yaxes(scaleanchor="x", scaleratio=1 / max(0.01, math.cos(math.radians(centre))), title_text="latitude")
-    fig.update_xaxes(title_text="longitude")
-    fig.update_layout(showlegend=False)
-    return styled(fig, height=340, title="Check-in trail")
+    return figure([site_points, trail], height=340, title="Check-in trail", shapes=fences, showlegend=False,
+                  xaxis={"title": {"text": "longitude"}},
+                  yaxis={"title": {"text": "latitude"}, "scaleanchor": "x",
+                         "scaleratio": 1 / max(0.01, math.cos(math.radians(centre)))})
 
 
 def person_figures(d: PersonDetail) -> tuple[go.Figure, go.Figure]:

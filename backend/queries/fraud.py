@@ -2,14 +2,16 @@
 and where and when flagged check-ins cluster (site map, site × hour of day).
 
 Risk is ``backend.queries.risk`` (the one definition). The aggregates read ``fraud_predictions``
-by its (tenant_id, ts) index and group in SQL: one row per score bin, one row per (site, UTC
-hour) with check-ins; days and hours are then made site-local here, because SQLite has no time
-zones (zones with half-hour offsets are placed to the hour)."""
+by its (tenant_id, ts) index and group in SQL by UTC hour — per time zone for the trend, per
+site for the flagged heatmap — so a few thousand rows come back however many check-ins there
+are; days and hours are made site-local here, because SQLite has no time zones (zones with
+half-hour offsets are placed to the hour)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -33,15 +35,14 @@ def fraud_overview(session: Session, principal: Principal, *, threshold: float, 
     require_role(principal, FRAUD_READER)
     now = now or datetime.now(UTC)
     _, site_id = effective_site(principal, None)
-    hours = _site_hours(session, principal, site_id, threshold, since=now - timedelta(days=days))
+    since = now - timedelta(days=days)
     return FraudOverview(
         threshold=threshold,
         high_risk=tuple(high_risk_persons(session, principal, min_score=threshold, now=now, limit=limit)),
         bins=_score_bins(session, principal, site_id, since=now - RISK_WINDOW),
-        trend=tuple(daily_scores(((_local(hour, tz).date(), n, flagged, top, total)
-                                  for _, _, tz, hour, n, flagged, top, total in hours),
+        trend=tuple(daily_scores(_zone_hours(session, principal, site_id, threshold, since=since),
                                  first=(now - timedelta(days=days - 1)).date(), last=now.date())),
-        site_hours=_site_hour_cells(hours),
+        site_hours=_flagged_site_hours(session, principal, site_id, threshold, since=since),
         sites=tuple(site_risks(session, principal, flag_score=threshold, now=now)),
         days=days)
 
@@ -76,8 +77,12 @@ def daily_scores(rows: Iterable[tuple[date, int, int, float, float]], *, first: 
     return out
 
 
-def _local(hour: int, timezone: str) -> datetime:
-    return datetime.fromtimestamp(hour * 3600, UTC).astimezone(site_zone(timezone))
+@lru_cache(maxsize=8192)
+def _local(hour: int, timezone: str) -> tuple[date, int]:
+    """(site-local date, hour of day) of a UTC hour number in a time zone (cached: a 30-day
+    window has 720 hours per zone, however many sites and check-ins)."""
+    local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(site_zone(timezone))
+    return local.date(), local.hour
 
 
 def _score_bins(session: Session, principal: Principal, site_id: int | None, *, since: datetime) -> tuple[int, ...]:
@@ -91,34 +96,41 @@ def _score_bins(session: Session, principal: Principal, site_id: int | None, *, 
     return tuple(at_least[i] - (at_least[i + 1] if i + 1 < SCORE_BINS else 0) for i in range(SCORE_BINS))
 
 
-def _site_hours(session: Session, principal: Principal, site_id: int | None, threshold: float, *,
-                since: datetime) -> list[tuple[int, str, str, int, int, int, float, float]]:
-    """(site id, name, time zone, UTC hour number, scored, flagged, max, sum) per site and hour
-    with scores; flagged: at or above ``threshold``."""
+def _zone_hours(session: Session, principal: Principal, site_id: int | None, threshold: float, *,
+                since: datetime) -> list[tuple[date, int, int, float, float]]:
+    """(site-local day, scored, flagged, max, sum) per time zone and UTC hour: at most 24 rows
+    per zone and day, however many check-ins."""
     fp = FraudPrediction
     hour = hour_number(fp.ts)
-    grouped = (sa.select(fp.site_id, hour.label("hour"), sa.func.count().label("scored"),
-                         sa.func.sum(sa.case((fp.score >= threshold, 1), else_=0)).label("flagged"),
-                         sa.func.max(fp.score).label("top"), sa.func.sum(fp.score).label("total"))
-               .where(fp.tenant_id == principal.tenant_id, fp.ts >= since)
+    query = (sa.select(Site.timezone, hour.label("hour"), sa.func.count().label("scored"),
+                       sa.func.sum(sa.case((fp.score >= threshold, 1), else_=0)).label("flagged"),
+                       sa.func.max(fp.score).label("top"), sa.func.sum(fp.score).label("total"))
+             .join(Site, sa.and_(Site.id == fp.site_id, Site.tenant_id == principal.tenant_id))
+             .where(fp.tenant_id == principal.tenant_id, fp.ts >= since)
+             .group_by(Site.timezone, hour))
+    if site_id is not None:
+        query = query.where(fp.site_id == site_id)
+    return [(_local(r.hour, r.timezone)[0], r.scored, int(r.flagged), float(r.top), float(r.total))
+            for r in session.execute(query)]
+
+
+def _flagged_site_hours(session: Session, principal: Principal, site_id: int | None, threshold: float, *,
+                        since: datetime) -> tuple[SiteHourCell, ...]:
+    """Flagged check-ins per site and site-local hour of the day (only flagged rows are read)."""
+    fp = FraudPrediction
+    hour = hour_number(fp.ts)
+    grouped = (sa.select(fp.site_id, hour.label("hour"), sa.func.count().label("flagged"))
+               .where(fp.tenant_id == principal.tenant_id, fp.ts >= since, fp.score >= threshold)
                .group_by(fp.site_id, hour))
     if site_id is not None:
         grouped = grouped.where(fp.site_id == site_id)
-    g = grouped.subquery("site_hours")
-    query = (sa.select(g.c.site_id, Site.name, Site.timezone, g.c.hour, g.c.scored, g.c.flagged, g.c.top, g.c.total)
+    g = grouped.subquery("flagged_hours")
+    query = (sa.select(g.c.site_id, Site.name, Site.timezone, g.c.hour, g.c.flagged)
              .join(Site, sa.and_(Site.id == g.c.site_id, Site.tenant_id == principal.tenant_id)))
-    return [(r.site_id, r.name, r.timezone, int(r.hour), int(r.scored), int(r.flagged), float(r.top),
-             float(r.total)) for r in session.execute(query)]
-
-
-def _site_hour_cells(hours: Iterable[tuple[int, str, str, int, int, int, float, float]]) -> tuple[SiteHourCell, ...]:
-    """Per site and site-local hour of the day, summed over the days."""
-    cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    cells: dict[tuple[int, int], int] = defaultdict(int)
     names: dict[int, str] = {}
-    for site_id, name, tz, hour, scored, flagged, _, _ in hours:
-        names[site_id] = name
-        acc = cells[(site_id, _local(hour, tz).hour)]
-        acc[0] += scored
-        acc[1] += flagged
-    return tuple(SiteHourCell(site_id=site_id, site_name=names[site_id], hour=h, scored=n, flagged=f)
-                 for (site_id, h), (n, f) in sorted(cells.items(), key=lambda c: (names[c[0][0]], c[0])))
+    for r in session.execute(query):
+        names[r.site_id] = r.name
+        cells[(r.site_id, _local(r.hour, r.timezone)[1])] += r.flagged
+    return tuple(SiteHourCell(site_id=site, site_name=names[site], hour=h, flagged=n)
+                 for (site, h), n in sorted(cells.items(), key=lambda c: (names[c[0][0]], c[0])))

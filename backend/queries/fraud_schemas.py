@@ -30,11 +30,10 @@ class DailyScores:
 
 @dataclass(frozen=True, slots=True)
 class SiteHourCell:
-    """Check-ins of one site in one site-local hour of the day, over the trend window."""
+    """Flagged check-ins of one site in one site-local hour of the day, over the trend window."""
     site_id: int
     site_name: str
     hour: int                      # 0..23, site-local
-    scored: int
     flagged: int
 
 
