@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, callback, no_update
 from dash.exceptions import PreventUpdate
 
 from backend.queries.access import FRAUD_READER, NotAllowed
