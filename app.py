@@ -61,8 +61,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _register_blueprints_and_cli(server: Flask) -> None:
     from backend.api import api_blueprint
     from backend.cli import register_cli
+    from backend.exports import exports_blueprint
 
     server.register_blueprint(api_blueprint)
+    server.register_blueprint(exports_blueprint)
     register_cli(server)
 
 

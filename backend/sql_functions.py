@@ -69,3 +69,22 @@ def _f8_sqlite(element: f8, compiler: SQLCompiler, **kw: Any) -> str:
 def i8(expression: Any) -> Any:
     """An integer column for packed array fetches (must never be NULL)."""
     return sa.cast(expression, sa.BigInteger)
+
+
+class hour_number(FunctionElement[int]):
+    """Whole hours since 1970 (UTC) of a stored timestamp column: a bucket to group by, which
+    callers turn into site-local days and hours (SQLite has no time zones)."""
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "noc_hour_number"
+
+
+@compiles(hour_number, "postgresql")
+def _hour_number_pg(element: hour_number, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(floor(date_part('epoch', {compiler.process(element.clauses, **kw)}) / 3600) AS BIGINT)"
+
+
+@compiles(hour_number, "sqlite")
+def _hour_number_sqlite(element: hour_number, compiler: SQLCompiler, **kw: Any) -> str:
+    # Integer seconds, integer division: exact on the hour (julianday arithmetic is not).
+    return f"(CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / 3600)"

@@ -19,12 +19,14 @@ PRODUCT_NAME = "NOC Intelligence"
 def nav_links(registry: dict[str, dict[str, Any]], principal: Principal | None = None) -> list[dbc.NavItem]:
     """One link per registered page in registry order; a page opts out with ``nav=False``, and
     a page registered with ``min_role="<role>"`` is linked for that role and above only (the
-    page and its services still check the role: this only keeps menus honest)."""
+    page and its services still check the role: this only keeps menus honest). A link is active
+    on its page and the pages below it (``/persons`` on ``/persons/12``)."""
     def shown(page: dict[str, Any]) -> bool:
         min_role = page.get("min_role")
         return page.get("nav", True) and (min_role is None or (principal is not None
                                                                and principal.at_least(Role(min_role))))
-    return [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+    return [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"],
+                                    active="exact" if page["relative_path"] == "/" else "partial"))
             for page in registry.values() if shown(page)]
 
 

@@ -43,11 +43,16 @@ def dash_app(app: Flask) -> dash.Dash:
 def callback_payload(app: Flask, output_id: str, values: dict[str, Any],
                      changed: str | None = None, input_id: str | None = None) -> dict[str, Any]:
     """The exact body the Dash renderer POSTs to /_dash-update-component for the callback that
-    writes ``output_id`` (and, when several do, reads ``input_id``); ``values`` maps
-    "component-id.property" of its inputs/states to values."""
+    writes ``output_id``; ``values`` maps "component-id.property" of its inputs/states to values.
+    When several callbacks write ``output_id`` (``allow_duplicate``), ``input_id`` (an input it
+    reads) or ``changed`` (the input that fired) picks the one meant."""
     callbacks = dash_app(app).callback_map
+
+    def reads(key: str, wanted: str | None, as_prop: bool) -> bool:
+        return wanted is None or any((f"{i['id']}.{i['property']}" if as_prop else i["id"]) == wanted
+                                     for i in callbacks[key]["inputs"])
     key = next(k for k in callbacks if any(o["id"] == output_id for o in _outputs(k))
-               and (input_id is None or any(i["id"] == input_id for i in callbacks[k]["inputs"])))
+               and reads(k, input_id, False) and reads(k, changed, True))
     spec = callbacks[key]
 
     def with_values(deps: list[dict[str, Any]]) -> list[dict[str, Any]]:

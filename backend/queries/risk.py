@@ -59,46 +59,62 @@ def _window_start(now: datetime | None, window: timedelta) -> datetime:
     return (now or datetime.now(timezone.utc)) - window
 
 
-def _reason_texts(reasons: Any) -> tuple[str, ...]:
+def reason_texts(reasons: Any) -> tuple[str, ...]:
     # Stored as [{"feature", "text", "weight"}, ...] (backend.scoring.reasons); tolerate junk.
     if not isinstance(reasons, list):
         return ()
     return tuple(r["text"] for r in reasons if isinstance(r, dict) and isinstance(r.get("text"), str))
 
 
-def high_risk_persons(session: Session, principal: Principal, *, min_score: float,
-                      site_id: int | None = None, person_ids: Collection[int] | None = None,
-                      now: datetime | None = None, window: timedelta = RISK_WINDOW,
-                      limit: int = 50) -> list[PersonRisk]:
-    """Persons with a check-in scored ≥ ``min_score`` in the window, riskiest first; only
-    ``person_ids`` when given (the risk of the persons a page shows: ``min_score=0``)."""
-    allowed, site_id = effective_site(principal, site_id)
-    if not allowed or (person_ids is not None and not person_ids):
-        return []
+def person_risk_subquery(principal: Principal, *, flag_score: float, site_id: int | None = None,
+                         min_score: float | None = None, person_ids: Collection[int] | None = None,
+                         now: datetime | None = None, window: timedelta = RISK_WINDOW) -> sa.Subquery:
+    """One row per person with a score in the window (``site_id``: at that site): ``person_id``,
+    ``score`` (the highest), ``ts``/``site_id``/``scorer``/``reasons`` of that check-in, ``flagged``
+    (scores ≥ ``flag_score``), ``scored`` and ``last_flagged_at``. ``min_score`` drops lower scores
+    first; ``person_ids`` keeps only those persons. For composing: the caller joins names (tenant
+    in every join) and orders, and applies the principal's site scope through ``site_id``
+    (``effective_site``)."""
     fp = FraudPrediction
-    per_person = sa.func.row_number().over(partition_by=fp.person_id,
-                                           order_by=(fp.score.desc(), fp.ts.desc()))
+    person = (fp.person_id,)
+    is_flagged = fp.score >= flag_score
     ranked = (sa.select(fp.person_id, fp.site_id, fp.score, fp.ts, fp.scorer, fp.reasons,
-                        per_person.label("rank"),
-                        sa.func.count().over(partition_by=fp.person_id).label("flagged"),
-                        sa.func.max(fp.ts).over(partition_by=fp.person_id).label("last_flagged_at"))
-              .where(fp.tenant_id == principal.tenant_id, fp.ts >= _window_start(now, window),
-                     fp.score >= min_score))
+                        sa.func.row_number().over(partition_by=person, order_by=(fp.score.desc(), fp.ts.desc()))
+                        .label("rank"),
+                        sa.func.sum(sa.case((is_flagged, 1), else_=0)).over(partition_by=person).label("flagged"),
+                        sa.func.count().over(partition_by=person).label("scored"),
+                        sa.func.max(sa.case((is_flagged, fp.ts))).over(partition_by=person).label("last_flagged_at"))
+              .where(fp.tenant_id == principal.tenant_id, fp.ts >= _window_start(now, window)))
+    if min_score is not None:
+        ranked = ranked.where(fp.score >= min_score)
     if site_id is not None:
         ranked = ranked.where(fp.site_id == site_id)
     if person_ids is not None:
         ranked = ranked.where(fp.person_id.in_(sorted(set(person_ids))))
     top = ranked.subquery("ranked")
+    return sa.select(top).where(top.c.rank == 1).subquery("person_risk")
+
+
+def high_risk_persons(session: Session, principal: Principal, *, min_score: float,
+                      site_id: int | None = None, person_ids: Collection[int] | None = None,
+                      now: datetime | None = None, window: timedelta = RISK_WINDOW,
+                      limit: int = 50) -> list[PersonRisk]:
+    """Persons with a check-in scored ≥ ``min_score`` in the window, riskiest first
+    (``person_ids``: only these, e.g. the ones a live event just named)."""
+    allowed, site_id = effective_site(principal, site_id)
+    if not allowed or (person_ids is not None and not person_ids):
+        return []
+    top = person_risk_subquery(principal, flag_score=min_score, min_score=min_score, site_id=site_id,
+                               person_ids=person_ids, now=now, window=window)
     query = (sa.select(top, Person.code, Person.name, Site.name.label("site_name"),
                        Site.timezone.label("site_timezone"))
              .join(Person, sa.and_(Person.id == top.c.person_id, Person.tenant_id == principal.tenant_id))
              .join(Site, sa.and_(Site.id == top.c.site_id, Site.tenant_id == principal.tenant_id))
-             .where(top.c.rank == 1)
              .order_by(top.c.score.desc(), top.c.flagged.desc(), top.c.person_id)
              .limit(max(1, min(limit, MAX_PERSONS))))
     return [PersonRisk(person_id=r.person_id, person_code=r.code, person_name=r.name, score=r.score,
                        flagged=r.flagged, last_flagged_at=r.last_flagged_at, scored_at_ts=r.ts,
-                       scorer=Scorer(r.scorer), reasons=_reason_texts(r.reasons), site_id=r.site_id,
+                       scorer=Scorer(r.scorer), reasons=reason_texts(r.reasons), site_id=r.site_id,
                        site_name=r.site_name, site_timezone=r.site_timezone)
             for r in session.execute(query)]
 

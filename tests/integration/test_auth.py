@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.routing import AnyConverter, PathConverter, Rule
+from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter, Rule
 
 from backend.auth.web import PUBLIC_ENDPOINTS
 from backend.enums import Role
@@ -107,6 +107,8 @@ def _sample_url(app: Flask, rule: Rule) -> str:
             values[name] = sorted(converter.items)[0]
         elif isinstance(converter, PathConverter):
             values[name] = "some/sample/path.js"
+        elif isinstance(converter, IntegerConverter):
+            values[name] = 1
         else:
             values[name] = "sample"
     return app.url_map.bind("localhost").build(rule.endpoint, values, method=next(iter(rule.methods or {"GET"})))
