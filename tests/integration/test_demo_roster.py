@@ -94,7 +94,8 @@ def test_twenty_days_on_the_missing_shifts_are_added_once(seeded: tuple[Runtime,
     assert not stored_shifts(runtime, tenant_id, END + timedelta(days=params.future_days), until=LATER)
 
     assert extend_demo_roster(runtime, params, now=LATER) == 0                 # idempotent
-    assert extend_demo_roster(runtime, params, now=LATER + timedelta(hours=5)) == 0   # same day, same horizon
+    # Later the same UTC day: the same horizon. (Not LATER + 5 h: run after 19:00 UTC, that is tomorrow.)
+    assert extend_demo_roster(runtime, params, now=LATER.replace(hour=23, minute=59)) == 0
     assert shift_counts(runtime, tenant_id) == (rows_before + added, rows_before + added)
 
 
