@@ -31,13 +31,12 @@ from backend.audit.types import FindingType
 from backend.auth.principal import Principal
 from backend.config import Settings
 from backend.enums import OPEN_TICKET_STATES, AttendanceKind, EventType, Severity, TicketPriority
-from backend.events import envelope
 from backend.live.audience import Audience
 from backend.live.envelopes import LiveEvent
 from backend.models import (AttendanceEvent, AuditFinding, EventLogEntry, FraudPrediction, Shift, Site, Ticket,
                             Tour, utcnow)
 from backend.queries.risk import high_risk_persons, site_risks
-from backend.queries.wall_schemas import (TicketCounts, WallEvent, WallPerson, WallSite, WallTiles, WallView)
+from backend.queries.wall_schemas import TicketCounts, WallEvent, WallFeed, WallPerson, WallSite, WallTiles, WallView
 from backend.simulator.schedule import round_times
 from backend.tickets.sla import SlaState, sla_state_sql
 
@@ -79,6 +78,13 @@ def wall_view(session: Session, principal: Principal, *, settings: Settings, fee
                              lat=s.lat, lon=s.lon, risk=s.risk, flagged=s.flagged, scored=s.scored) for s in sites),
         events=tuple(_latest_events(session, principal, audience, feed_limit)) if feed_limit > 0 else (),
         as_of=now)
+
+
+def wall_feed(session: Session, principal: Principal, *, settings: Settings, limit: int = MAX_FEED,
+              now: datetime | None = None) -> WallFeed:
+    """The feed alone, newest first (a reload after a resync)."""
+    audience = Audience.of(principal, settings)
+    return WallFeed(events=tuple(_latest_events(session, principal, audience, limit)), as_of=now or utcnow())
 
 
 def describe_live_events(session: Session, principal: Principal, envelopes: Iterable[Any], *,

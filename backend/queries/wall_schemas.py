@@ -111,3 +111,9 @@ class WallView:
     sites: tuple[WallSite, ...]
     events: tuple[WallEvent, ...] = field(default=())
     as_of: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WallFeed:
+    events: tuple[WallEvent, ...]    # newest first
+    as_of: datetime
