@@ -142,13 +142,12 @@
       var s = (status && status.state) || "connecting";
       var down = s === "reconnecting" || s === "offline";
       var since = status && status.since ? new Date(status.since).toLocaleTimeString() : "";
-      var text = s === "offline"
-        ? "Disconnected since " + since + " · still retrying"
-        : "Disconnected · reconnecting…";
       var times = [];
       if (updatedAt) { times.push(Date.parse(updatedAt)); }
       if (status && status.last_event_at) { times.push(status.last_event_at); }
       var last = times.length ? new Date(Math.max.apply(null, times)).toLocaleTimeString() : "—";
+      var text = (s === "offline" ? "Disconnected since " + since + " · still retrying"
+                                  : "Disconnected · reconnecting…") + " · last update " + last;
       return [down ? "wall-overlay show" : "wall-overlay", down ? text : "", down, "Updated " + last];
     },
 

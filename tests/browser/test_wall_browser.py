@@ -54,12 +54,14 @@ def _alert(runtime: Runtime, world: World, severity: Severity, message: str) -> 
                                severity=severity, data={"kind": "intrusion", "message": message})
 
 
+# Read in one script: the tiles are replaced on refresh, and a Selenium element found a moment
+# before may be gone (stale) by the time its text is read.
 def _p1(dash_duo: Any) -> list[str]:
-    return [cell.text for cell in dash_duo.find_elements(P1_ROW)]
+    return _js(dash_duo, f"return Array.from(document.querySelectorAll(\"{P1_ROW}\")).map(c => c.textContent)")
 
 
 def _feed_text(dash_duo: Any) -> str:
-    return dash_duo.find_element(f"#{ids.WALL_FEED}").text
+    return _js(dash_duo, f"return document.getElementById('{ids.WALL_FEED}').innerText")
 
 
 def _js(dash_duo: Any, script: str) -> Any:
@@ -85,7 +87,7 @@ def test_kiosk_wall_with_a_token_follows_tickets_live_beeps_and_rotates(
     # A ticket opens, overdue: the tile says so within the refresh throttle; the feed has it.
     ticket_id = _open_breached_ticket(pg_runtime, world)
     until(lambda: _p1(dash_duo) == ["1", "0", "0"], timeout=10, msg=lambda: f"P1 row {_p1(dash_duo)}")
-    assert dash_duo.find_element(f"#{ids.WALL_TICKETS_TILE} .wall-tile-value").text == "1"
+    assert _js(dash_duo, f"return document.querySelector('#{ids.WALL_TICKETS_TILE} .wall-tile-value').textContent") == "1"
     assert "New P1 ticket" in _feed_text(dash_duo)
     assert dash_duo.find_elements(f"#{ids.WALL_FEED} .wall-event-new")
 

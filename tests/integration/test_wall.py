@@ -22,7 +22,9 @@ from backend.tickets.sla import SlaState, sla_state, sla_state_sql
 from tests.factories import World, make_world
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)   # Lisbon is on UTC in November
-SETTINGS = Settings()                              # thresholds 0.5 (anomaly) / 0.8 (risk)
+# The defaults, pinned: an environment variable must not change what these tests expect.
+SETTINGS = Settings(scoring_anomaly_threshold=0.5, scoring_ticket_threshold=0.8, audit_lateness_minutes=10,
+                    audit_interval_minutes=5, live_viewer_person_details=False)
 _ids = count(1)
 
 
