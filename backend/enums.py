@@ -125,6 +125,7 @@ class EventType(StrEnum):
     ALERT_RECEIVED = "alert_received"
     MODEL_TRAINED = "model_trained"
     MODEL_ACTIVATED = "model_activated"
+    MODEL_TRAINING = "model_training"     # progress of one queued training run (data.stage)
     SYSTEM = "system"
 
 
@@ -133,3 +134,20 @@ class ModelStatus(StrEnum):
     ACTIVE = "active"
     REJECTED = "rejected"     # failed a validation gate: stored, never activated
     RETIRED = "retired"
+
+
+class TrainingStage(StrEnum):
+    """Where a queued training run is (``model_training`` events, in this order); it ends in
+    one of the last four."""
+    QUEUED = "queued"
+    LOADING_DATA = "loading_data"
+    TRAINING = "training"
+    EVALUATING = "evaluating"
+    STORED = "stored"         # passed its gates, did not beat the active model: a candidate
+    ACTIVATED = "activated"
+    REJECTED = "rejected"     # a gate failed, or there was nothing to learn from
+    FAILED = "failed"         # the job itself broke (see the worker's log)
+
+
+FINAL_TRAINING_STAGES: frozenset[TrainingStage] = frozenset(
+    {TrainingStage.STORED, TrainingStage.ACTIVATED, TrainingStage.REJECTED, TrainingStage.FAILED})

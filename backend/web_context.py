@@ -1,7 +1,8 @@
 """Who is asking and with what, inside a web request or Dash callback.
 
 Pages call ``read_as_current_user(query, ...)`` and never see a session: the read query gets a
-short-lived session and the signed-in principal, and its result (plain schemas) comes back."""
+short-lived session and the signed-in principal, and its result (plain schemas) comes back.
+Services that write or use Redis go through ``act_as_current_user(service, ...)``."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -51,3 +52,10 @@ def read_as_current_user(query: Callable[Concatenate[Session, Principal, P], T],
     principal = current_principal()
     with current_runtime().read() as session:
         return query(session, principal, *args, **kwargs)
+
+
+def act_as_current_user(service: Callable[Concatenate[Runtime, Principal, P], T],
+                        *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a service that needs more than a read session (writes, Redis, queues) as the
+    signed-in user: ``service(runtime, principal, ...)``. The service checks the role."""
+    return service(current_runtime(), current_principal(), *args, **kwargs)

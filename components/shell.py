@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from backend.auth.principal import Principal
+from backend.enums import Role
 from components import ids
 from components.display import pages_store
 from components.live import live_status_badge, live_stores
@@ -16,10 +17,16 @@ from components.live import live_status_badge, live_stores
 PRODUCT_NAME = "NOC Intelligence"
 
 
-def nav_links(registry: dict[str, dict[str, Any]]) -> list[dbc.NavItem]:
-    """One link per registered page in registry order; a page opts out with ``nav=False``."""
+def nav_links(registry: dict[str, dict[str, Any]], principal: Principal | None = None) -> list[dbc.NavItem]:
+    """One link per registered page in registry order; a page opts out with ``nav=False``, and
+    a page registered with ``min_role="<role>"`` is linked for that role and above only (the
+    page and its services still check the role: this only keeps menus honest)."""
+    def shown(page: dict[str, Any]) -> bool:
+        min_role = page.get("min_role")
+        return page.get("nav", True) and (min_role is None or (principal is not None
+                                                               and principal.at_least(Role(min_role))))
     return [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-            for page in registry.values() if page.get("nav", True)]
+            for page in registry.values() if shown(page)]
 
 
 def user_menu(principal: Principal | None) -> list[Any]:
@@ -38,7 +45,7 @@ def user_menu(principal: Principal | None) -> list[Any]:
 def navbar(registry: dict[str, dict[str, Any]], principal: Principal | None) -> dbc.Navbar:
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand([html.I(className="bi bi-shield-check me-2"), PRODUCT_NAME], href="/"),
-        dbc.Nav(nav_links(registry), navbar=True, className="me-auto"),
+        dbc.Nav(nav_links(registry, principal), navbar=True, className="me-auto"),
         dbc.Nav([dbc.NavItem(live_status_badge(), className="me-3"), *user_menu(principal)],
                 navbar=True, className="ms-auto align-items-center"),
     ], fluid=True), id=ids.NAVBAR, color="dark", dark=True, className="border-bottom border-secondary")

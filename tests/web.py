@@ -41,11 +41,13 @@ def dash_app(app: Flask) -> dash.Dash:
 
 
 def callback_payload(app: Flask, output_id: str, values: dict[str, Any],
-                     changed: str | None = None) -> dict[str, Any]:
+                     changed: str | None = None, input_id: str | None = None) -> dict[str, Any]:
     """The exact body the Dash renderer POSTs to /_dash-update-component for the callback that
-    writes ``output_id``; ``values`` maps "component-id.property" of its inputs/states to values."""
+    writes ``output_id`` (and, when several do, reads ``input_id``); ``values`` maps
+    "component-id.property" of its inputs/states to values."""
     callbacks = dash_app(app).callback_map
-    key = next(k for k in callbacks if any(o["id"] == output_id for o in _outputs(k)))
+    key = next(k for k in callbacks if any(o["id"] == output_id for o in _outputs(k))
+               and (input_id is None or any(i["id"] == input_id for i in callbacks[k]["inputs"])))
     spec = callbacks[key]
 
     def with_values(deps: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from backend.enums import TrainingStage
 from backend.ml.jobs import enqueue_training
+from backend.ml.progress import Progress, TrainingRun, release
 from backend.ml.service import tenants_due_for_training
 from backend.ml.service import train_model as train_model_service
 from backend.models import utcnow
@@ -13,8 +15,21 @@ from backend.runtime import get_runtime
 log = logging.getLogger(__name__)
 
 
-def train_model(tenant_id: int, trigger: str = "manual") -> dict[str, Any]:
-    outcome = train_model_service(get_runtime(), tenant_id, trigger=trigger)
+def train_model(tenant_id: int, trigger: str = "manual", run: str | None = None) -> dict[str, Any]:
+    """``run`` (a queued run's JSON, see backend.ml.progress) publishes progress and frees the
+    tenant's run slot at the end, whatever happens."""
+    runtime = get_runtime()
+    queued = TrainingRun.from_json(tenant_id, run) if run is not None else None
+    progress = Progress(runtime, queued) if queued is not None else None
+    try:
+        outcome = train_model_service(runtime, tenant_id, trigger=trigger, progress=progress)
+    except Exception:
+        if progress is not None:
+            progress.stage(TrainingStage.FAILED, message="the training job failed; see the ml worker's log")
+        raise
+    finally:
+        if queued is not None:
+            release(runtime, queued)
     log.info("tenant %d: %s", tenant_id, outcome.summary())
     return {"version": outcome.version, "status": outcome.status.value, "activated": outcome.activated,
             "summary": outcome.summary()}
@@ -27,6 +42,5 @@ def retrain_stale_models() -> list[int]:
     runtime = get_runtime()
     with runtime.read() as session:
         due = tenants_due_for_training(session, runtime.settings, utcnow())
-    for tenant_id in due:
-        enqueue_training(runtime, tenant_id, trigger="weekly")
-    return due
+    # A tenant already training (say, an admin's retrain) is skipped: that run is fresh enough.
+    return [tenant_id for tenant_id in due if enqueue_training(runtime, tenant_id, trigger="weekly") is not None]

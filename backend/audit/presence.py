@@ -30,7 +30,7 @@ from backend.audit.types import FindingType
 from backend.audit.window import AuditWindow, at, iso
 from backend.enums import Severity
 from backend.models import AttendanceEvent, CheckpointScan, LocationPing, PhoneActivity
-from backend.simulator.geo import haversine_m as distance_m
+from backend.geo import haversine_m as distance_m
 
 MIN_FIXES = 4   # fewer fixes say too little about where someone was
 

@@ -35,9 +35,9 @@ from backend.audit.types import FindingType
 from backend.audit.window import AuditWindow, at, iso
 from backend.enums import ScanMethod, Severity
 from backend.models import CheckpointScan
-from backend.simulator.geo import haversine_m as distance_m
+from backend.geo import haversine_m as distance_m
 # The tour schedule's one definition (site-local hours, overnight tours, DST), shared with the demo world.
-from backend.simulator.schedule import round_times
+from backend.local_time import round_times
 
 _SPAN = 4e9   # > any epoch second until 2096: (tour id, time) packs into one exact float
 

@@ -18,7 +18,7 @@ from backend.models import EventLogEntry
 # Events about the tenant as a whole (no site): a site-scoped user sees these too. Any other
 # event without a site is withheld from site-scoped users (it may concern another site).
 TENANT_WIDE_TYPES = frozenset({EventType.MODEL_TRAINED.value, EventType.MODEL_ACTIVATED.value,
-                               EventType.SYSTEM.value})
+                               EventType.MODEL_TRAINING.value, EventType.SYSTEM.value})
 
 
 @dataclass(frozen=True)

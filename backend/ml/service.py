@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -21,10 +23,12 @@ import xgboost as xgb
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
-from backend.enums import Disposition, EventType, ModelStatus, Role, Severity, TicketPriority, TicketSource
+from backend.enums import (Disposition, EventType, ModelStatus, Role, Severity, TicketPriority, TicketSource,
+                           TrainingStage)
 from backend.events import EventPublisher
 from backend.ml.dataset import Dataset, build_dataset, time_split
 from backend.ml.metrics import binary_metrics, pr_auc, recall_by_kind
+from backend.ml.progress import Progress
 from backend.ml.registry import activate, active_version, prune_artifacts, recent_failures, store_version
 from backend.ml.train import fit, importance, predict
 from backend.models import GroundTruth, ModelVersion, Tenant, Ticket, utcnow
@@ -36,6 +40,9 @@ from backend.tickets import TicketSpec, open_or_add_occurrence
 log = logging.getLogger(__name__)
 
 FAILURES_BEFORE_ALARM = 2
+# The stage a queued run ends in, by what training made of the model.
+_FINAL_STAGE = {ModelStatus.ACTIVE: TrainingStage.ACTIVATED, ModelStatus.CANDIDATE: TrainingStage.STORED,
+                ModelStatus.REJECTED: TrainingStage.REJECTED}
 HEADLINE = ("precision", "recall", "f1", "pr_auc")
 
 
@@ -60,17 +67,23 @@ class TrainingOutcome:
 
 
 def train_model(runtime: Runtime, tenant_id: int, *, now: datetime | None = None,
-                trigger: str = "manual") -> TrainingOutcome:
+                trigger: str = "manual", progress: Progress | None = None) -> TrainingOutcome:
+    """``progress`` (a queued run) hears each stage; the final one commits with the version."""
     settings = runtime.settings
     now = now or utcnow()
     started = time.perf_counter()
+    if progress is not None:
+        progress.stage(TrainingStage.LOADING_DATA)
     with runtime.read() as session:
         data = build_dataset(session, tenant_id, now, settings.ml_training_days)
         active = _loadable_active(session, tenant_id)
     artifact: bytes | None = None
     weights: dict[str, float] = {}
     try:
-        status, metrics, booster = judge(data, active, settings)
+        if progress is not None:
+            progress.stage(TrainingStage.TRAINING, rows=len(data))
+        evaluating = partial(progress.stage, TrainingStage.EVALUATING) if progress is not None else None
+        status, metrics, booster = judge(data, active, settings, on_fitted=evaluating)
         artifact, weights = bytes(booster.save_raw(raw_format="ubj")), importance(booster)
     except (ValueError, xgb.core.XGBoostError) as exc:
         log.warning("tenant %d: training failed: %s", tenant_id, exc)
@@ -92,14 +105,17 @@ def train_model(runtime: Runtime, tenant_id: int, *, now: datetime | None = None
         prune_artifacts(session, tenant_id, settings.ml_keep_artifacts)
         if status is ModelStatus.REJECTED:
             _alarm_on_repeated_failures(session, runtime.events, tenant_id, now)
+        if progress is not None:
+            progress.publish(session, _FINAL_STAGE[status], version=row.version, message=metrics.get("error"))
         version = row.version
     return TrainingOutcome(version, status, status is ModelStatus.ACTIVE, metrics)
 
 
-def judge(data: Dataset, active: LoadedModel | None, settings: Settings
-          ) -> tuple[ModelStatus, dict[str, Any], xgb.Booster]:
+def judge(data: Dataset, active: LoadedModel | None, settings: Settings,
+          on_fitted: Callable[[], object] | None = None) -> tuple[ModelStatus, dict[str, Any], xgb.Booster]:
     """Fit on the oldest days, pick the threshold on the validation slice, judge on the
-    held-out days. Raises ValueError (NotEnoughLabels) when there is nothing to learn from."""
+    held-out days (``on_fitted`` is called in between). Raises ValueError (NotEnoughLabels)
+    when there is nothing to learn from."""
     split = time_split(data.t, settings.ml_holdout_fraction)
     y, x = data.y, data.matrix()
     if int(y.sum()) < settings.ml_min_positives:
@@ -108,6 +124,8 @@ def judge(data: Dataset, active: LoadedModel | None, settings: Settings
         raise NotEnoughLabels("no labelled fraud in the held-out days")
     fitted = fit(x[split.train], y[split.train], x[split.validation], y[split.validation],
                  feature_names=FEATURE_NAMES, threads=settings.ml_threads)
+    if on_fitted is not None:
+        on_fitted()
     holdout_p = predict(fitted.booster, x[split.holdout])
     holdout = binary_metrics(y[split.holdout], holdout_p, fitted.threshold)
     holdout["by_kind"] = recall_by_kind(y[split.holdout], data.kind[split.holdout], holdout_p >= fitted.threshold)

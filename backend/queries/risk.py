@@ -9,6 +9,7 @@ The maximum, not a mean: one spoofed check-in is what a manager must see, and a 
 it among a hundred honest ones. Both read ``fraud_predictions`` by (tenant_id, ts)."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -66,11 +67,13 @@ def _reason_texts(reasons: Any) -> tuple[str, ...]:
 
 
 def high_risk_persons(session: Session, principal: Principal, *, min_score: float,
-                      site_id: int | None = None, now: datetime | None = None,
-                      window: timedelta = RISK_WINDOW, limit: int = 50) -> list[PersonRisk]:
-    """Persons with a check-in scored ≥ ``min_score`` in the window, riskiest first."""
+                      site_id: int | None = None, person_ids: Collection[int] | None = None,
+                      now: datetime | None = None, window: timedelta = RISK_WINDOW,
+                      limit: int = 50) -> list[PersonRisk]:
+    """Persons with a check-in scored ≥ ``min_score`` in the window, riskiest first; only
+    ``person_ids`` when given (the risk of the persons a page shows: ``min_score=0``)."""
     allowed, site_id = effective_site(principal, site_id)
-    if not allowed:
+    if not allowed or (person_ids is not None and not person_ids):
         return []
     fp = FraudPrediction
     per_person = sa.func.row_number().over(partition_by=fp.person_id,
@@ -83,6 +86,8 @@ def high_risk_persons(session: Session, principal: Principal, *, min_score: floa
                      fp.score >= min_score))
     if site_id is not None:
         ranked = ranked.where(fp.site_id == site_id)
+    if person_ids is not None:
+        ranked = ranked.where(fp.person_id.in_(sorted(set(person_ids))))
     top = ranked.subquery("ranked")
     query = (sa.select(top, Person.code, Person.name, Site.name.label("site_name"),
                        Site.timezone.label("site_timezone"))
@@ -98,22 +103,28 @@ def high_risk_persons(session: Session, principal: Principal, *, min_score: floa
             for r in session.execute(query)]
 
 
-def site_risks(session: Session, principal: Principal, *, flag_score: float, now: datetime | None = None,
-               window: timedelta = RISK_WINDOW) -> list[SiteRisk]:
-    """Every active site the principal may see, with its risk in the window (None if nothing
-    was scored there), riskiest first."""
+def site_risks(session: Session, principal: Principal, *, flag_score: float, site_id: int | None = None,
+               now: datetime | None = None, window: timedelta = RISK_WINDOW) -> list[SiteRisk]:
+    """Every active site the principal may see (only ``site_id`` when given), with its risk in
+    the window (None if nothing was scored there), riskiest first."""
+    allowed, site_id = effective_site(principal, site_id)
+    if not allowed:
+        return []
     fp = FraudPrediction
     scores = (sa.select(fp.site_id, sa.func.max(fp.score).label("risk"), sa.func.count().label("scored"),
                         sa.func.sum(sa.case((fp.score >= flag_score, 1), else_=0)).label("flagged"))
               .where(fp.tenant_id == principal.tenant_id, fp.ts >= _window_start(now, window))
-              .group_by(fp.site_id).subquery("scores"))
+              .group_by(fp.site_id))
+    if site_id is not None:
+        scores = scores.where(fp.site_id == site_id)
+    scores = scores.subquery("scores")
     query = (sa.select(Site.id, Site.code, Site.name, Site.timezone, Site.lat, Site.lon,
                        scores.c.risk, scores.c.scored, scores.c.flagged)
              .outerjoin(scores, scores.c.site_id == Site.id)
              .where(Site.tenant_id == principal.tenant_id, Site.active.is_(True))
              .order_by(sa.func.coalesce(scores.c.risk, -1.0).desc(), Site.name, Site.id))
-    if principal.site_id is not None:
-        query = query.where(Site.id == principal.site_id)
+    if site_id is not None:
+        query = query.where(Site.id == site_id)
     return [SiteRisk(site_id=r.id, site_code=r.code, site_name=r.name, site_timezone=r.timezone,
                      lat=r.lat, lon=r.lon, risk=r.risk, flagged=int(r.flagged or 0), scored=int(r.scored or 0))
             for r in session.execute(query)]

@@ -16,7 +16,8 @@ from backend.enums import FraudKind
 from backend.simulator import sensors
 from backend.simulator.behaviour import HOUR, MINUTE, Behaviour, Bools, Duties, Mode, PrePings, point_at
 from backend.simulator.geo import offset
-from backend.simulator.schedule import Ints, Roster, Rounds, local_instant, local_date
+from backend.local_time import local_date, local_instant
+from backend.simulator.schedule import Ints, Roster, Rounds
 from backend.simulator.world import World
 
 # Cases per kind as a share of completed rostered shifts in the history (off-roster: extra

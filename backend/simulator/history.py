@@ -14,7 +14,8 @@ from backend.simulator import sensors
 from backend.simulator.behaviour import (HOUR, MINUTE, Behaviour, Duties, Mode, PrePings, honest_behaviour)
 from backend.simulator.fraud import (SPOOF_TELEPORT_BEFORE_MIN, STUFFED_SCAN_GAP_S, Case, Planter,
                                      choose_offenders, plan_off_roster)
-from backend.simulator.geo import haversine_m, offset, scatter_in_disk, trip_position
+from backend.geo import haversine_m
+from backend.simulator.geo import offset, scatter_in_disk, trip_position
 from backend.simulator.schedule import Rounds, build_roster, build_rounds
 from backend.simulator.world import STREAM_FRAUD, STREAM_HISTORY, World
 

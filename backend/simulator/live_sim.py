@@ -26,11 +26,12 @@ import numpy as np
 from backend.enums import AlertKind, FraudKind, InputType, PhoneActivityKind, ScanMethod, Severity
 from backend.simulator import fraud, sensors
 from backend.simulator.behaviour import HOUR, MINUTE, Mode
-from backend.simulator.geo import haversine_m, offset, scatter_in_disk, trip_position
+from backend.geo import haversine_m
+from backend.simulator.geo import offset, scatter_in_disk, trip_position
 from backend.simulator.history import (COMMUTE_BEFORE_MIN, COMMUTE_SPEED_MPS, LOW_BATTERY_PCT,
                                        PERSONAL_ALARMS_PER_DAY, PING_GAP_S, SITE_ALARMS_PER_SITE_DAY)
 from backend.simulator.live_world import LivePerson, LiveShift, LiveSite, LiveTour, LiveWorld
-from backend.simulator.schedule import round_times
+from backend.local_time import round_times
 
 STREAM_LIVE = 4
 # Phone activity per guard: as chatty as the rate needs (a load test may ask for thousands of

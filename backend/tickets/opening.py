@@ -11,7 +11,12 @@ whose first occurrence is less than a window before it, else it opens a new tick
 carries the window bucket the occurrence falls in (``key@bucket``, bucket = occurred_at //
 window); an occurrence first tries the previous bucket's open ticket (joining it when its
 first occurrence is within a window), then upserts its own bucket's key. Both steps are
-atomic statements, so the race-freedom holds."""
+atomic statements, so the race-freedom holds.
+
+Escalation. An occurrence more severe or more urgent than its ticket raises the ticket's
+severity and priority (never lowers them), and a raised priority pulls the SLA due times in to
+what the new priority allows from now, if that is sooner. The comparison is part of the same
+atomic statement, so racing occurrences still end at the highest of them."""
 from __future__ import annotations
 
 import math
@@ -34,6 +39,8 @@ _OPEN_DEDUP_INDEX = next(i for i in Ticket.__table__.indexes if i.name == "uq_ti
 # The index's own predicate: ON CONFLICT must name it for the database to pick that index.
 _OPEN_PREDICATE = _OPEN_DEDUP_INDEX.dialect_options["postgresql"]["where"]
 _OPEN_STATES = sorted(OPEN_TICKET_STATES)
+_SEVERITY_ORDER = list(Severity)          # low → critical
+_PRIORITY_ORDER = list(TicketPriority)    # p1 (most urgent) → p4
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,26 @@ _RETURNING = (Ticket.id, Ticket.occurrences, Ticket.state, Ticket.priority, Tick
               Ticket.assignee_user_id)
 
 
+def _escalation(columns: Any, spec: TicketSpec, now: datetime) -> dict[str, Any]:
+    """SET clauses raising severity/priority to the occurrence's, and the due times with them.
+    ``columns`` is the table's column collection (the ORM class or ``Ticket.__table__.c``)."""
+    lower_severities = _SEVERITY_ORDER[:_SEVERITY_ORDER.index(spec.severity)]
+    less_urgent = _PRIORITY_ORDER[_PRIORITY_ORDER.index(spec.priority) + 1:]
+    ack_due, resolve_due = due_times(spec.priority, now)
+    escalates = columns.priority.in_(less_urgent) if less_urgent else sa.false()
+
+    def sooner(column: Any, due: datetime) -> Any:
+        return sa.case((sa.and_(escalates, sa.or_(column.is_(None), column > due)), due), else_=column)
+
+    return {
+        "severity": sa.case((columns.severity.in_(lower_severities), spec.severity), else_=columns.severity)
+        if lower_severities else columns.severity,
+        "priority": sa.case((escalates, spec.priority), else_=columns.priority),
+        "ack_due_at": sooner(columns.ack_due_at, ack_due),
+        "resolve_due_at": sooner(columns.resolve_due_at, resolve_due),
+    }
+
+
 def _join_previous(session: Session, spec: TicketSpec, key: str, occurred: datetime, now: datetime) -> Any:
     found = session.execute(sa.select(Ticket.id, Ticket.details).where(
         Ticket.tenant_id == spec.tenant_id, Ticket.dedup_key == key, Ticket.state.in_(_OPEN_STATES))).first()
@@ -100,7 +127,8 @@ def _join_previous(session: Session, spec: TicketSpec, key: str, occurred: datet
         return None
     # Atomic increment; nothing if the ticket was closed in the meantime (then: a new ticket).
     return session.execute(sa.update(Ticket).where(Ticket.id == found.id, Ticket.state.in_(_OPEN_STATES))
-                           .values(occurrences=Ticket.occurrences + 1, updated_at=now, version=Ticket.version + 1)
+                           .values(occurrences=Ticket.occurrences + 1, updated_at=now, version=Ticket.version + 1,
+                                   **_escalation(Ticket, spec, now))
                            .returning(*_RETURNING)).first()
 
 
@@ -119,7 +147,7 @@ def _upsert(session: Session, spec: TicketSpec, key: str, occurred: datetime, no
     ).on_conflict_do_update(
         index_elements=["tenant_id", "dedup_key"], index_where=_OPEN_PREDICATE,
         set_={"occurrences": Ticket.__table__.c.occurrences + 1, "updated_at": now,
-              "version": Ticket.__table__.c.version + 1},
+              "version": Ticket.__table__.c.version + 1, **_escalation(Ticket.__table__.c, spec, now)},
     ).returning(*(Ticket.__table__.c[c.key] for c in _RETURNING))
     return session.execute(statement).one()
 

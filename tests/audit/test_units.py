@@ -13,7 +13,7 @@ from backend.audit.tour_checks import Round, Scans, _judge_round
 from backend.audit.types import FindingType
 from backend.audit.window import audit_window, hour_of_week, hours_of_week
 from backend.enums import Severity
-from backend.simulator.geo import EARTH_RADIUS_M
+from backend.geo import EARTH_RADIUS_M
 
 RULES = AuditRules()
 METRES_PER_DEGREE = EARTH_RADIUS_M * np.pi / 180.0

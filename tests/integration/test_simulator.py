@@ -32,7 +32,7 @@ from backend.models import (ApiToken, AttendanceEvent, Checkpoint, CheckpointSca
                             NocAlert, Person, PhoneActivity, Shift, Site, Tour)
 from backend.runtime import Runtime
 from backend.simulator import DEMO_PASSWORD, WorldParams, ensure_demo_world
-from backend.simulator.geo import haversine_m
+from backend.geo import haversine_m
 from backend.simulator.history import History, generate_history
 from backend.simulator.live import run_live_feed
 from backend.simulator.live_sim import LiveSimulator
