@@ -15,10 +15,13 @@ from components import ids
 
 def page_names(registry: dict[str, dict[str, Any]]) -> dict[str, str]:
     """{name: path}: each page by its module's name (``pages.wall`` -> ``wall``) and by its
-    path's first segment, so ``rotate=feed`` and ``rotate=wall`` both work."""
+    path's first segment, so ``rotate=feed`` and ``rotate=wall`` both work; pages whose path
+    needs an argument are left out."""
     names: dict[str, str] = {}
     for page in registry.values():
         path = page["relative_path"]
+        if page.get("path_template"):   # /sites/<site_id> is no screen to rotate to
+            continue
         names[str(page["module"]).rsplit(".", 1)[-1]] = path
         if path.strip("/"):
             names.setdefault(path.strip("/").split("/", 1)[0], path)

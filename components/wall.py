@@ -60,7 +60,7 @@ def kpi_tiles(tiles: WallTiles) -> list[dbc.Col]:
     compliance = tiles.tour_compliance
     tours_value = "—" if compliance is None else f"{compliance:.0%}"
     tours_detail = ("no tour round was due in the last 24 h" if compliance is None else
-                    f"{tiles.tour_rounds_ok} of {tiles.tour_rounds_due} rounds complete and on time · 24 h")
+                    f"{tiles.tour_rounds_ok} of {tiles.tour_rounds_due} tour rounds done as due · 24 h")
     tours_tone = "" if compliance is None else ("tone-bad" if compliance < 0.8 else
                                                "tone-warn" if compliance < 0.95 else "tone-good")
     guards_detail = (f"of {tiles.guards_rostered} rostered now" if tiles.guards_rostered else

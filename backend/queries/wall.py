@@ -13,9 +13,8 @@ Definitions the wall adds (README "Wall display"):
 - guards on duty: persons with a shift covering now whose latest punch since that shift's
   clock-in window opened (``CHECK_IN_EARLY_S`` before the start) is a check-in; shown against
   the persons rostered now;
-- tour compliance: of the tour rounds whose slot ended in the last 24 h and that the audit has
-  judged (slot end + lateness + one audit interval ago), the share with no missed, late or
-  incomplete finding."""
+- tour compliance: ``backend.queries.tours`` (rounds due in 24 h that the audit's tour checks
+  find nothing wrong with), summed over the tours in view."""
 from __future__ import annotations
 
 import json
@@ -27,26 +26,22 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from backend.audit.duties import CHECK_IN_EARLY_S, MAX_SHIFT_S
-from backend.audit.types import FindingType
+from backend.audit.rules import AuditRules
 from backend.auth.principal import Principal
 from backend.config import Settings
 from backend.enums import OPEN_TICKET_STATES, AttendanceKind, EventType, Severity, TicketPriority
 from backend.live.audience import Audience
 from backend.live.envelopes import LiveEvent
-from backend.models import (AttendanceEvent, AuditFinding, EventLogEntry, FraudPrediction, Shift, Site, Ticket,
-                            Tour, utcnow)
+from backend.models import AttendanceEvent, AuditFinding, EventLogEntry, FraudPrediction, Shift, Site, Ticket, utcnow
 from backend.queries.risk import high_risk_persons, site_risks
 from backend.queries.wall_schemas import TicketCounts, WallEvent, WallFeed, WallPerson, WallSite, WallTiles, WallView
-from backend.simulator.schedule import round_times
+from backend.queries.tours import tour_compliance
 from backend.tickets.sla import SlaState, sla_state_sql
 
 ANOMALY_WINDOW = timedelta(hours=1)
-TOUR_WINDOW = timedelta(hours=24)
 TOP_PERSONS = 8
 MAX_FEED = 100
 MAX_LIVE_BATCH = 500          # events described per live callback (the bridge's window holds ≤ 500)
-_TOUR_ROUND_TYPES = (FindingType.MISSED_TOUR_ROUND, FindingType.LATE_TOUR_ROUND,
-                     FindingType.INCOMPLETE_TOUR_ROUND)
 _TEXT_MAX = 240
 
 
@@ -169,42 +164,10 @@ def _guards_on_duty(session: Session, principal: Principal, now: datetime) -> tu
 
 
 def _tour_rounds(session: Session, principal: Principal, settings: Settings, now: datetime) -> tuple[int, int]:
-    """(rounds due, rounds complete and on time) whose slot ended in the last 24 h and that
-    the audit has had the time to judge."""
-    judged_by = now - timedelta(minutes=settings.audit_lateness_minutes + settings.audit_interval_minutes)
-    since = now - TOUR_WINDOW
-    tours = (sa.select(Tour.id, Tour.active_from, Tour.active_to, Tour.interval_minutes, Tour.grace_minutes,
-                       Site.timezone)
-             .join(Site, sa.and_(Site.id == Tour.site_id, Site.tenant_id == principal.tenant_id))
-             .where(Tour.tenant_id == principal.tenant_id, Site.active.is_(True), Tour.interval_minutes > 0))
-    if principal.site_id is not None:
-        tours = tours.where(Tour.site_id == principal.site_id)
-    due: set[tuple[int, int]] = set()
-    for tour in session.execute(tours):
-        to_slot_end = (tour.interval_minutes - tour.grace_minutes) * 60   # a round's slot ends this long after S
-        for start in round_times(tour.active_from, tour.active_to, tour.interval_minutes, tour.timezone,
-                                 since.timestamp() - to_slot_end, judged_by.timestamp() - to_slot_end):
-            due.add((tour.id, int(start)))
-    if not due:
-        return 0, 0
-    f = AuditFinding
-    findings = sa.select(f.dedup_key).where(
-        f.tenant_id == principal.tenant_id, f.type.in_([t.value for t in _TOUR_ROUND_TYPES]),
-        f.window_end >= since - TOUR_WINDOW, f.window_end <= now)
-    if principal.site_id is not None:
-        findings = findings.where(f.site_id == principal.site_id)
-    failed = {key for key in (_round_of(k) for k in session.scalars(findings)) if key in due}
-    return len(due), len(due) - len(failed)
-
-
-def _round_of(dedup_key: str) -> tuple[int, int] | None:
-    """(tour id, scheduled epoch) from a tour finding's key ``<type>:tour:<tour id>:<S epoch>``
-    (backend/audit/tour_checks.py)."""
-    parts = dedup_key.split(":")
-    try:
-        return (int(parts[2]), int(parts[3])) if len(parts) == 4 and parts[1] == "tour" else None
-    except ValueError:
-        return None
+    """(rounds due, rounds compliant) over 24 h: ``backend.queries.tours``, the one definition."""
+    tours = tour_compliance(session, principal.tenant_id, AuditRules.from_settings(settings), now,
+                            site_ids=None if principal.site_id is None else [principal.site_id])
+    return sum(t.due for t in tours), sum(t.compliant for t in tours)
 
 
 # -- the feed ----------------------------------------------------------------------------------

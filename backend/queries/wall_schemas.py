@@ -34,8 +34,8 @@ class WallTiles:
     sites_total: int                          # active sites in view
     guards_on_duty: int                       # rostered now and clocked in for that shift
     guards_rostered: int                      # persons with a shift covering now
-    tour_rounds_due: int                      # rounds whose slot ended and was audited, last 24 h
-    tour_rounds_ok: int                       # ... of which complete and on time
+    tour_rounds_due: int                      # tour rounds due in the last 24 h (backend.queries.tours)
+    tour_rounds_ok: int                       # ... that the audit's tour checks find nothing wrong with
     risk_threshold: float
 
     @property
@@ -52,7 +52,7 @@ class WallTiles:
 
     @property
     def tour_compliance(self) -> float | None:
-        """Share of due rounds done completely and on time; None when none was due."""
+        """Share of the rounds due that were done as the audit demands; None when none was due."""
         return self.tour_rounds_ok / self.tour_rounds_due if self.tour_rounds_due else None
 
 

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from backend.audit.types import FindingType
 from backend.auth.principal import Principal
 from backend.config import Settings
-from backend.enums import (AttendanceKind, EventType, Role, Scorer, Severity, TicketPriority, TicketSource,
-                           TicketState)
+from backend.enums import (AttendanceKind, EventType, Role, ScanMethod, Scorer, Severity, TicketPriority,
+                           TicketSource, TicketState)
 from backend.events import envelope
-from backend.models import AttendanceEvent, AuditFinding, FraudPrediction, Shift, Ticket, Tour
+from backend.models import AttendanceEvent, AuditFinding, CheckpointScan, FraudPrediction, Shift, Ticket, Tour
 from backend.queries.wall import describe_live_events, wall_view
 from backend.runtime import Runtime
 from backend.tickets.sla import SlaState, sla_state, sla_state_sql
@@ -82,6 +82,19 @@ def _tour(runtime: Runtime, world: World, site: str) -> int:
         return tour.id
 
 
+def _scan_rounds(runtime: Runtime, world: World, tour: int, site: str, skip_hours_ago: tuple[int, ...]) -> None:
+    """One scan a minute after each hourly round of the last 26 h, except ``skip_hours_ago``."""
+    checkpoint = world.checkpoint_ids[f"{site}-CP1"]
+    with runtime.transaction() as session:
+        for hours_ago in range(1, 27):
+            if hours_ago not in skip_hours_ago:
+                session.add(CheckpointScan(
+                    tenant_id=world.tenant_id, client_event_id=f"scan-{next(_ids)}",
+                    ts=NOW - timedelta(hours=hours_ago) + timedelta(minutes=1), person_id=world.person_ids["P1"],
+                    site_id=world.site_ids[site], checkpoint_id=checkpoint, tour_id=tour, method=ScanMethod.NFC,
+                    lat=38.70 + int(site[1:]) / 100, lon=-9.14))
+
+
 def _populate(runtime: Runtime, world: World) -> None:
     # Tickets, by SLA state at NOW (P1: ack 15 min, at risk under 3m45s; P2 resolve 24 h, at risk under 6 h).
     _ticket(runtime, world, TicketPriority.P1, TicketState.OPEN, ack_in=-timedelta(minutes=1), resolve_in=timedelta(hours=3))
@@ -105,13 +118,9 @@ def _populate(runtime: Runtime, world: World) -> None:
     # Findings: one in the last hour at S2, one older; tour rounds of S1.
     _finding(runtime, world, "S2", FindingType.NO_SHOW, created_ago=timedelta(minutes=20))
     _finding(runtime, world, "S1", FindingType.LATE_CLOCK_IN, created_ago=timedelta(hours=3))
+    # A tour of S1 with one checkpoint, hourly: every round scanned on time but two.
     tour = _tour(runtime, world, "S1")
-    s = int(NOW.timestamp())
-    for kind, hours_ago in ((FindingType.MISSED_TOUR_ROUND, 3), (FindingType.LATE_TOUR_ROUND, 5),
-                            (FindingType.INCOMPLETE_TOUR_ROUND, 5),   # the same round twice: counts once
-                            (FindingType.MISSED_TOUR_ROUND, 1)):      # not judged yet: not counted
-        _finding(runtime, world, "S1", kind, created_ago=timedelta(hours=hours_ago + 1),
-                 key=f"{kind.value}:tour:{tour}:{s - hours_ago * 3600}")
+    _scan_rounds(runtime, world, tour, "S1", skip_hours_ago=(3, 5))
 
 
 def test_every_tile_counts_its_own_tenant_and_scope(any_runtime: Runtime) -> None:
@@ -131,9 +140,9 @@ def test_every_tile_counts_its_own_tenant_and_scope(any_runtime: Runtime) -> Non
     assert (tiles.fraud_anomalies, tiles.audit_findings, tiles.anomalies) == (1, 1, 2)
     assert (tiles.sites_at_risk, tiles.sites_total) == (1, 2)
     assert (tiles.guards_on_duty, tiles.guards_rostered) == (1, 3)
-    # Hourly rounds, slot = [S-10 min, S+50 min): judged by NOW-15 min and ended in the last 24 h:
-    # S from 12:00 yesterday to 10:00 today = 23 rounds, two of them failed.
-    assert (tiles.tour_rounds_due, tiles.tour_rounds_ok) == (23, 21)
+    # Hourly rounds, slot = [S-10 min, S+50 min), judged once the slot ended 10 min ago, over 24 h:
+    # S from 12:00 yesterday to 11:00 today = 24 rounds; the two without a scan are missed.
+    assert (tiles.tour_rounds_due, tiles.tour_rounds_ok) == (24, 22)
     assert [(p.code, p.score, p.flagged, p.name, p.reasons) for p in view.persons] == [("P1", 0.9, 1, None, ())]
     assert [(s.code, s.risk) for s in view.sites] == [("S1", 0.9), ("S2", 0.6)]
 
