@@ -86,7 +86,7 @@ def token_create(tenant_slug: str, name: str) -> None:
 @click.argument("tenant_slug")
 @click.option("--name", default="wall display", show_default=True)
 def wallboard_create(tenant_slug: str, name: str) -> None:
-    """Create a read-only wallboard token; open /?wallboard_token=<token> on the screen."""
+    """Create a read-only wallboard token; open /wall?kiosk=1&wallboard_token=<token> on the screen."""
     _issue_token(tenant_slug, name, create_wallboard_token, "wallboard token")
 
 

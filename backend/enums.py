@@ -154,7 +154,7 @@ FINAL_TRAINING_STAGES: frozenset[TrainingStage] = frozenset(
 
 
 class SlaState(StrEnum):
-    """Where a ticket stands against its SLA (backend/tickets/sla.py ``sla_status``)."""
+    """Where a ticket stands against its SLA (backend/tickets/sla.py)."""
     ON_TIME = "on_time"
     DUE_SOON = "due_soon"     # under a quarter of the current target's span left
     BREACHED = "breached"     # the current target passed (or a resolved ticket was late)

@@ -11,6 +11,7 @@ from dash import dcc, html
 from backend.auth.principal import Principal
 from backend.enums import Role
 from components import ids
+from components.display import pages_store
 from components.live import live_status_badge, live_stores
 
 PRODUCT_NAME = "NOC Intelligence"
@@ -58,6 +59,7 @@ def app_shell(principal: Principal | None) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL),
         *live_stores(),  # the WebSocket bridge (assets/live.js) writes here, whatever the page
+        pages_store(dash.page_registry),  # kiosk mode and page rotation (components/display.py)
         navbar(dash.page_registry, principal),
         dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
     ])

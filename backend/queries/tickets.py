@@ -58,7 +58,7 @@ def _redacts(principal: Principal, source: TicketSource) -> bool:
 
 def _ticket_row(row: sa.Row[Any], principal: Principal, now: datetime) -> TicketRow:
     state, source = TicketState(row.state), TicketSource(row.source)
-    sla = sla_status(state, row.created_at, row.ack_due_at, row.resolve_due_at, row.resolved_at, now)
+    sla = sla_status(row.priority, state, row.ack_due_at, row.resolve_due_at, row.resolved_at, now)
     redacted = _redacts(principal, source)
     return TicketRow(
         id=row.id, version=row.version, source=source, type=row.type, priority=row.priority,

@@ -68,7 +68,7 @@ class DemoInfo:
         out += [f"  {login.role.value:<17} {login.email}" for login in self.logins]
         out.append(f"  password for all: {self.password}")
         if self.wallboard_token:
-            out.append(f"  wall display (read-only, no login): /?wallboard_token={self.wallboard_token}")
+            out.append(f"  wall display (read-only, no login): /wall?kiosk=1&wallboard_token={self.wallboard_token}")
         return out
 
 

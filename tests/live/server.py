@@ -37,9 +37,10 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(settings: Settings, log_path: Path, *, workers: int = 1, threads: int = 32,
-             extra_env: dict[str, str] | None = None) -> Iterator[WebServer]:
-    """The production server against ``settings``' database and Redis; stopped on exit."""
-    port = free_port()
+             extra_env: dict[str, str] | None = None, port: int | None = None) -> Iterator[WebServer]:
+    """The production server against ``settings``' database and Redis; stopped on exit.
+    ``port`` (default: a free one) lets a test stop a server and start it again at the same address."""
+    port = port or free_port()
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("NOC_")}
     env.update(WEB_HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers), WEB_THREADS=str(threads),

@@ -24,14 +24,14 @@ T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 def test_sla_states() -> None:
     ack, resolve = T0 + timedelta(hours=1), T0 + timedelta(hours=24)   # P2
     def at(minutes: float, state: TicketState = TicketState.OPEN, resolved: datetime | None = None) -> SlaState:
-        return sla_status(state, T0, ack, resolve, resolved, T0 + timedelta(minutes=minutes)).state
+        return sla_status(TicketPriority.P2, state, ack, resolve, resolved, T0 + timedelta(minutes=minutes)).state
     assert at(10) is SlaState.ON_TIME and at(46) is SlaState.DUE_SOON and at(60) is SlaState.BREACHED
     assert at(61, TicketState.ACKNOWLEDGED) is SlaState.ON_TIME                 # now it answers to resolve
     assert at(60 * 20, TicketState.ACKNOWLEDGED) is SlaState.DUE_SOON
     assert at(60 * 25, TicketState.IN_PROGRESS) is SlaState.BREACHED
     assert at(0, TicketState.RESOLVED, resolved=T0 + timedelta(hours=2)) is SlaState.MET
     assert at(0, TicketState.RESOLVED, resolved=T0 + timedelta(hours=30)) is SlaState.BREACHED
-    status = sla_status(TicketState.OPEN, T0, ack, resolve, None, T0)
+    status = sla_status(TicketPriority.P2, TicketState.OPEN, ack, resolve, None, T0)
     assert status.target == "acknowledge" and status.due_at == ack
 
 
