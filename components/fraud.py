@@ -13,7 +13,7 @@ from dash import Patch, dcc, html
 
 from backend.enums import Role
 from backend.queries.fraud_schemas import SCORE_BINS, DailyScores, FraudOverview, SiteHourCell
-from backend.queries.risk import PersonRisk, SiteRisk
+from backend.queries.risk_schemas import PersonRisk, SiteRisk
 from backend.queries.schemas import site_zone
 from components import ids
 from components.figures import SCORE_COLORSCALE, figure, graph, hline, throttle, vline

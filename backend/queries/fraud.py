@@ -20,7 +20,8 @@ from backend.auth.principal import Principal
 from backend.models import FraudPrediction, Site
 from backend.queries.access import FRAUD_READER, require_role
 from backend.queries.fraud_schemas import SCORE_BINS, DailyScores, FraudOverview, SiteHourCell
-from backend.queries.risk import RISK_WINDOW, PersonRisk, high_risk_persons, site_risks
+from backend.queries.risk import RISK_WINDOW, high_risk_persons, site_risks
+from backend.queries.risk_schemas import PersonRisk
 from backend.queries.schemas import site_zone
 from backend.queries.scope import effective_site
 from backend.sql_functions import hour_number

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from backend.enums import AttendanceKind, FraudKind, Scorer, Severity, TicketPriority, TicketState
-from backend.queries.risk import PersonRisk, SiteRisk
+from backend.queries.risk_schemas import PersonRisk, SiteRisk
 from backend.queries.schemas import site_zone
 
 SCORE_BINS = 20            # the score histogram: bins of 0.05 from 0 to 1

@@ -10,7 +10,6 @@ it among a hundred honest ones. Both read ``fraud_predictions`` by (tenant_id, t
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,39 +19,11 @@ from sqlalchemy.orm import Session
 from backend.auth.principal import Principal
 from backend.enums import Scorer
 from backend.models import FraudPrediction, Person, Site
+from backend.queries.risk_schemas import PersonRisk, SiteRisk
 from backend.queries.scope import effective_site
 
 RISK_WINDOW = timedelta(hours=24)
 MAX_PERSONS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRisk:
-    person_id: int
-    person_code: str
-    person_name: str
-    score: float                 # the highest score in the window
-    flagged: int                 # check-ins at or above ``min_score`` in the window
-    last_flagged_at: datetime    # the newest of them (UTC)
-    scored_at_ts: datetime       # when the highest-scoring check-in happened (UTC)
-    scorer: Scorer
-    reasons: tuple[str, ...]     # of the highest-scoring check-in, strongest first
-    site_id: int                 # where the highest-scoring check-in happened
-    site_name: str
-    site_timezone: str
-
-
-@dataclass(frozen=True, slots=True)
-class SiteRisk:
-    site_id: int
-    site_code: str
-    site_name: str
-    site_timezone: str
-    lat: float
-    lon: float
-    risk: float | None           # highest score in the window; None: nothing scored there
-    flagged: int                 # check-ins at or above the threshold
-    scored: int                  # check-ins scored in the window
 
 
 def _window_start(now: datetime | None, window: timedelta) -> datetime:
