@@ -10,17 +10,19 @@ from typing import Any
 
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc
 
+from backend.auth.principal import Principal
 from components import ids
+from components.registry import may_open
 
 
-def page_names(registry: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """{name: path}: each page by its module's name (``pages.wall`` -> ``wall``) and by its
-    path's first segment, so ``rotate=feed`` and ``rotate=wall`` both work; pages whose path
-    needs an argument are left out."""
+def page_names(registry: dict[str, dict[str, Any]], principal: Principal | None) -> dict[str, str]:
+    """{name: path} of the pages the principal may open: each page by its module's name
+    (``pages.wall`` -> ``wall``) and by its path's first segment, so ``rotate=feed`` and
+    ``rotate=wall`` both work; pages whose path needs an argument are left out."""
     names: dict[str, str] = {}
     for page in registry.values():
         path = page["relative_path"]
-        if page.get("path_template"):   # /sites/<site_id> is no screen to rotate to
+        if page.get("path_template") or not may_open(page, principal):  # /sites/<id>: no screen to rotate to
             continue
         names[str(page["module"]).rsplit(".", 1)[-1]] = path
         if path.strip("/"):
@@ -28,8 +30,8 @@ def page_names(registry: dict[str, dict[str, Any]]) -> dict[str, str]:
     return names
 
 
-def pages_store(registry: dict[str, dict[str, Any]]) -> dcc.Store:
-    return dcc.Store(id=ids.PAGES, data=page_names(registry))
+def pages_store(registry: dict[str, dict[str, Any]], principal: Principal | None) -> dcc.Store:
+    return dcc.Store(id=ids.PAGES, data=page_names(registry, principal))
 
 
 # The output is there because every callback names one (tests/web.py); display() returns no_update.

@@ -9,26 +9,21 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from backend.auth.principal import Principal
-from backend.enums import Role
 from components import ids
 from components.display import pages_store
 from components.live import live_status_badge, live_stores
+from components.registry import may_open
 
 PRODUCT_NAME = "NOC Intelligence"
 
 
 def nav_links(registry: dict[str, dict[str, Any]], principal: Principal | None = None) -> list[dbc.NavItem]:
-    """One link per registered page in registry order; a page opts out with ``nav=False``, and
-    a page registered with ``min_role="<role>"`` is linked for that role and above only (the
-    page and its services still check the role: this only keeps menus honest). A link is active
-    on its page and the pages below it (``/persons`` on ``/persons/12``)."""
-    def shown(page: dict[str, Any]) -> bool:
-        min_role = page.get("min_role")
-        return page.get("nav", True) and (min_role is None or (principal is not None
-                                                               and principal.at_least(Role(min_role))))
+    """One link per registered page the principal may open (``components.registry``), in
+    registry order; a page opts out with ``nav=False``. A link is active on its page and the
+    pages below it (``/persons`` on ``/persons/12``)."""
     return [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"],
                                     active="exact" if page["relative_path"] == "/" else "partial"))
-            for page in registry.values() if shown(page)]
+            for page in registry.values() if page.get("nav", True) and may_open(page, principal)]
 
 
 def user_menu(principal: Principal | None) -> list[Any]:
@@ -59,7 +54,7 @@ def app_shell(principal: Principal | None) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL),
         *live_stores(),  # the WebSocket bridge (assets/live.js) writes here, whatever the page
-        pages_store(dash.page_registry),  # kiosk mode and page rotation (components/display.py)
+        pages_store(dash.page_registry, principal),  # kiosk mode and page rotation (components/display.py)
         navbar(dash.page_registry, principal),
         dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
     ])
