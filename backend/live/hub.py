@@ -70,29 +70,46 @@ class LiveHub:
 
     def ensure_started(self) -> None:
         if self._pid == os.getpid():
+            if not self._stopping.is_set() and not all(thread.is_alive() for thread in self._threads):
+                self._revive_threads()
             return
         with self._start_lock:
             if self._pid == os.getpid():
                 return
-            from backend.live.listener import StreamListener
-            from backend.live.maintenance import Maintenance
-
             # A fork carried the parent's registry, locks and thread objects over, not its threads.
             self._lock, self._sweep_now, self._stopping = threading.Lock(), threading.Event(), threading.Event()
             self._audiences, self.node = {}, secrets.token_hex(4)
-            listener = StreamListener(self)
             with self.runtime.sessions() as session:
                 newest = event_log.newest(session, START_TAIL_ROWS)
             self._tracker = DeliveryTracker.from_log_tail(newest, utcnow(), self.settings.live_settle_s)
             self.watermark = self._tracker.watermark
-            self._threads = [threading.Thread(target=listener.run, name="noc-live-listener", daemon=True),
-                             threading.Thread(target=Maintenance(self).run, name="noc-live-maintenance",
-                                              daemon=True)]
+            self._threads = [self._listener_thread(), self._maintenance_thread()]
             for thread in self._threads:
                 thread.start()
             self._pid = os.getpid()
             log.info("live channel started in pid %d (node %s) at watermark %d", self._pid, self.node,
                      self.watermark)
+
+    def _listener_thread(self) -> threading.Thread:
+        from backend.live.listener import StreamListener
+        return threading.Thread(target=StreamListener(self).run, name="noc-live-listener", daemon=True)
+
+    def _maintenance_thread(self) -> threading.Thread:
+        from backend.live.maintenance import Maintenance
+        return threading.Thread(target=Maintenance(self).run, name="noc-live-maintenance", daemon=True)
+
+    def _revive_threads(self) -> None:
+        """Restart a listener or maintenance thread that died (both catch every Exception, so
+        only something like a SystemExit raised into the thread gets here). Its replacement
+        starts at the stream's tips and a log sweep delivers what arrived meanwhile: sockets
+        miss nothing. Checked whenever a socket connects."""
+        with self._start_lock:
+            for index, (thread, make) in enumerate(zip(self._threads, (self._listener_thread, self._maintenance_thread))):
+                if not thread.is_alive():
+                    log.error("live channel: %s thread died; restarting it", thread.name)
+                    self._threads[index] = make()
+                    self._threads[index].start()
+            self.request_sweep()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Close every socket ("going away": clients reconnect elsewhere), wait for their threads
