@@ -12,6 +12,7 @@ from backend.enums import EventType
 from backend.queries.event_schemas import EventItem, EventPage, EventQuery
 from backend.queries.schemas import SiteOption
 from components import ids
+from components.event_parts import event_clock, event_what
 from components.sites import person_href, severity_badge, site_href
 
 TYPE_LABELS: dict[EventType, str] = {
@@ -19,13 +20,13 @@ TYPE_LABELS: dict[EventType, str] = {
     EventType.TICKET_UPDATED: "Ticket updated", EventType.FINDING_CREATED: "Finding",
     EventType.INCIDENT_CORRELATED: "Incident", EventType.ALERT_RECEIVED: "NOC alert",
     EventType.MODEL_TRAINED: "Model trained", EventType.MODEL_ACTIVATED: "Model activated",
-    EventType.SYSTEM: "System",
+    EventType.MODEL_TRAINING: "Model training", EventType.SYSTEM: "System",
 }
 TYPE_COLORS: dict[EventType, str] = {
     EventType.ANOMALY_DETECTED: "warning", EventType.TICKET_CREATED: "primary", EventType.TICKET_UPDATED: "info",
     EventType.FINDING_CREATED: "secondary", EventType.INCIDENT_CORRELATED: "danger",
     EventType.ALERT_RECEIVED: "danger", EventType.MODEL_TRAINED: "success", EventType.MODEL_ACTIVATED: "success",
-    EventType.SYSTEM: "light",
+    EventType.MODEL_TRAINING: "light", EventType.SYSTEM: "light",
 }
 
 
@@ -65,18 +66,16 @@ def type_badge(type_: EventType) -> dbc.Badge:
 
 
 def event_row(item: EventItem, new: bool = False) -> html.Tr:
-    local = item.local_time
     site = dcc.Link(item.site_name, href=site_href(item.site_id)) if item.site_id and item.site_name else "—"
     person = (dcc.Link(item.person_name, href=person_href(item.person_id))
               if item.person_id is not None and item.person_name else "—")
     return html.Tr([
-        html.Td([html.Span(local.strftime("%d %b %H:%M:%S")), html.Small(f" {local.tzname()}", className="text-muted")],
-                className="text-nowrap", title=f"{item.created_at.isoformat()} (UTC)"),
+        html.Td(event_clock(item.local_time, item.created_at, "%d %b %H:%M:%S", "text-nowrap")),
         html.Td(type_badge(item.type)),
         html.Td(severity_badge(item.severity)),
         html.Td(site),
         html.Td(person),
-        html.Td(item.summary, className="events-summary"),
+        html.Td(event_what(item.title, item.summary), className="events-summary"),
     ], className="events-row" + (" events-row-new" if new else ""),
         **{"data-id": str(item.id), "data-type": item.type.value})
 

@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 from backend.enums import Severity
 from backend.queries.wall_schemas import WallEvent, WallPerson, WallSite, WallTiles, WallView
 from components import ids
+from components.event_parts import event_clock, event_what
 from components.live_ids import LIVE_EVENTS, LIVE_STATUS
 
 FEED_MAX = 40                      # rows kept in the feed: the DOM stays bounded for days
@@ -85,17 +86,12 @@ def kpi_tiles(tiles: WallTiles) -> list[dbc.Col]:
 # -- the feed ----------------------------------------------------------------------------------
 
 def feed_row(event: WallEvent, *, new: bool) -> html.Div:
-    local = event.local_time
     severity = event.severity.value if event.severity else "none"
     return html.Div([
-        html.Div([html.Span(local.strftime("%H:%M:%S"), className="wall-event-clock"),
-                  html.Span(f" {local.tzname()}", className="wall-event-zone")],
-                 className="wall-event-time", title=f"{event.time.isoformat()} (UTC)"),
+        event_clock(event.local_time, event.time, "%H:%M:%S", "wall-event-time"),
         dbc.Badge(severity if event.severity else event.type.value.split("_")[0],
                   color=SEVERITY_COLORS[event.severity], className="wall-event-badge"),
-        html.Div([html.Div([html.Strong(event.title),
-                            html.Span(f" · {event.site_name}", className="wall-event-site") if event.site_name else None]),
-                  html.Div(event.summary, className="wall-event-summary")], className="wall-event-body"),
+        html.Div(event_what(event.title, event.summary, event.site_name), className="wall-event-body"),
     ], className=f"wall-event wall-event-{severity}" + (" wall-event-new" if new else ""),
         **{"data-id": str(event.id), "data-type": event.type.value})
 

@@ -35,6 +35,13 @@ def redact(env: dict[str, Any]) -> dict[str, Any]:
     return {**env, "person": None, "data": {k: v for k, v in data.items() if k in VIEWER_DATA_KEYS}}
 
 
+def for_audience(env: dict[str, Any], redacted: bool) -> dict[str, Any]:
+    """The envelope as a (viewer, when ``redacted``) socket receives it (``LiveEvent.text_for``,
+    which caches the encoded text): pages that show events from the log apply this very rule,
+    so they never show a viewer more than the socket does."""
+    return redact(env) if redacted and is_person_level(env) else env
+
+
 class LiveEvent:
     """An envelope with its routing fields pulled out, its full JSON text and (on demand) the
     viewer text. Shared by every socket it goes to; never mutated after construction except

@@ -9,7 +9,8 @@ and type/time searches walk the (tenant_id, id) index backwards; a site search m
 Who sees what is the live channel's rule (``backend.live.audience.Audience``): the tenant; a
 site-scoped user its site and the tenant-wide events; viewers get person-level fraud events
 without the person and with only the allow-listed data (``backend.live.envelopes.redact``), and
-a viewer's person search never matches those events (it would say who they were about)."""
+a viewer's person search never matches those events (it would say who they were about). Each
+row reads as ``backend.queries.event_text`` describes it, like the wall's feed."""
 from __future__ import annotations
 
 from typing import Any
@@ -22,9 +23,10 @@ from backend.auth.principal import Principal
 from backend.config import Settings
 from backend.enums import EventType, TicketSource
 from backend.live.audience import Audience
-from backend.live.envelopes import PERSON_LEVEL_TYPES, TICKET_TYPES, is_person_level, redact
+from backend.live.envelopes import PERSON_LEVEL_TYPES, TICKET_TYPES, for_audience
 from backend.models import EventLogEntry, Person, Site
 from backend.queries.event_schemas import EventItem, EventPage, EventQuery, span_utc
+from backend.queries.event_text import describe
 from backend.queries.scope import effective_site
 
 PAGE_SIZE = 50
@@ -100,43 +102,13 @@ def search_events(session: Session, principal: Principal, query: EventQuery, *, 
 def _item(row: sa.RowMapping, redacted: bool) -> EventItem:
     env = {"type": str(row["type"]), "person": row["person_id"],
            "data": row["data"] if isinstance(row["data"], dict) else {}}
-    if redacted and is_person_level(env):
-        env = redact(env)
+    env = for_audience(env, redacted)
+    title, summary = describe(EventType(row["type"]), env["data"])
     shown_person = env["person"] is not None
     return EventItem(
         id=row["id"], type=EventType(row["type"]), severity=str(row["severity"]) if row["severity"] else None,
         created_at=row["created_at"], site_id=row["site_id"], site_code=row["site_code"],
         site_name=row["site_name"], site_timezone=row["site_timezone"],
         person_id=env["person"], person_code=row["person_code"] if shown_person else None,
-        person_name=row["person_name"] if shown_person else None, summary=summary(env["type"], env["data"]))
+        person_name=row["person_name"] if shown_person else None, title=title, summary=summary)
 
-
-def _words(value: Any) -> str:
-    return str(value).replace("_", " ") if value not in (None, "") else ""
-
-
-def summary(type_: str, data: dict[str, Any]) -> str:
-    """One line about an event, from its payload (whatever of it the reader may see)."""
-    title = data.get("title")
-    if type_ == EventType.ANOMALY_DETECTED:
-        kinds = ", ".join(_words(k) for k in data.get("types") or ())
-        head = f"Suspicious {_words(data.get('punch') or 'check-in')}"
-        if isinstance(data.get("score"), (int, float)):
-            head += f" · score {data['score']:.2f}"
-        reasons = "; ".join(str(r) for r in data.get("reasons") or ())
-        return " · ".join(p for p in (head, kinds, reasons) if p)
-    if type_ in TICKET_TYPES:
-        what = str(title) if title else f"{_words(data.get('source')).capitalize()} ticket".strip()
-        ticket = f"#{data['ticket_id']} " if data.get("ticket_id") is not None else ""
-        parts = [f"{ticket}{what}", str(data.get("priority") or "").upper(), _words(data.get("change")),
-                 _words(data.get("state"))]
-        return " · ".join(p for p in parts if p)
-    if type_ == EventType.ALERT_RECEIVED:
-        return " · ".join(p for p in (_words(data.get("kind")).upper(), str(data.get("message") or "")) if p)
-    if type_ in (EventType.MODEL_TRAINED, EventType.MODEL_ACTIVATED):
-        verb = "trained" if type_ == EventType.MODEL_TRAINED else "activated"
-        status = f" ({_words(data.get('status'))})" if data.get("status") else ""
-        return f"Model v{data.get('version', '?')} {verb}{status}"
-    if type_ == EventType.SYSTEM:
-        return str(data.get("notice") or title or "System notice")
-    return str(title or _words(type_).capitalize())

@@ -116,7 +116,8 @@ class EventItem:
     person_id: int | None
     person_code: str | None
     person_name: str | None
-    summary: str
+    title: str                       # ``backend.queries.event_text``: e.g. "Ticket #7 acknowledged"
+    summary: str                     # ... and one line of what happened
 
     @property
     def local_time(self) -> datetime:

@@ -33,6 +33,7 @@ from backend.enums import OPEN_TICKET_STATES, AttendanceKind, EventType, Severit
 from backend.live.audience import Audience
 from backend.live.envelopes import LiveEvent
 from backend.models import AttendanceEvent, AuditFinding, EventLogEntry, FraudPrediction, Shift, Site, Ticket, utcnow
+from backend.queries.event_text import describe
 from backend.queries.risk import high_risk_persons, site_risks
 from backend.queries.wall_schemas import TicketCounts, WallEvent, WallFeed, WallPerson, WallSite, WallTiles, WallView
 from backend.queries.tours import tour_compliance
@@ -42,7 +43,6 @@ ANOMALY_WINDOW = timedelta(hours=1)
 TOP_PERSONS = 8
 MAX_FEED = 100
 MAX_LIVE_BATCH = 500          # events described per live callback (the bridge's window holds ≤ 500)
-_TEXT_MAX = 240
 
 
 def wall_view(session: Session, principal: Principal, *, settings: Settings, feed_limit: int = 0,
@@ -202,53 +202,10 @@ def _wall_event(env: dict[str, Any], sites: dict[int, tuple[str, str]]) -> WallE
         return None
     if time.tzinfo is None:
         return None
-    data = env.get("data") if isinstance(env.get("data"), dict) else {}
-    title, summary = describe(type_, data)
+    title, summary = describe(type_, env.get("data"))
     site_id = env.get("site")
     name, timezone = sites.get(site_id, (None, None)) if site_id is not None else (None, None)
-    return WallEvent(id=int(env["id"]), type=type_, severity=severity, time=time, title=title[:_TEXT_MAX],
-                     summary=summary[:_TEXT_MAX], site_id=site_id if name else None, site_name=name,
+    return WallEvent(id=int(env["id"]), type=type_, severity=severity, time=time, title=title,
+                     summary=summary, site_id=site_id if name else None, site_name=name,
                      site_timezone=timezone)
 
-
-def _words(value: Any) -> str:
-    return str(value).replace("_", " ") if value not in (None, "") else ""
-
-
-def _text(data: dict[str, Any], *keys: str) -> str:
-    return next((str(data[k]) for k in keys if isinstance(data.get(k), str) and data[k].strip()), "")
-
-
-def describe(type_: EventType, data: dict[str, Any]) -> tuple[str, str]:
-    """(title, one-line summary) of an event from its envelope's ``data``; works on the
-    viewers' redacted data too (then names, scores and ticket titles are simply absent)."""
-    if type_ is EventType.ANOMALY_DETECTED:
-        kinds = data.get("types") or data.get("kinds") or []
-        parts = [", ".join(_words(k) for k in kinds if isinstance(k, str)) or "unusual punch",
-                 _words(data.get("punch")).replace("check ", "check-")]
-        if isinstance(data.get("score"), (int, float)):
-            parts.append(f"score {data['score']:.2f}")
-        parts.append(_text(data, "person_name"))
-        return "Fraud anomaly", " · ".join(p for p in parts if p)
-    if type_ in (EventType.TICKET_CREATED, EventType.TICKET_UPDATED):
-        what = _text(data, "title") or f"{_words(data.get('source')) or 'a'} ticket: {_words(data.get('type'))}"
-        if type_ is EventType.TICKET_CREATED:
-            priority = _words(data.get("priority")).upper()
-            return f"New {priority} ticket" if priority else "New ticket", what
-        change = _words(data.get("change")) or "updated"
-        detail = [what, f"now {_words(data.get('state'))}" if data.get("state") else ""]
-        if data.get("change") == "occurrence" and isinstance(data.get("occurrences"), int):
-            detail.append(f"{data['occurrences']} occurrences")
-        ticket = f"Ticket #{data['ticket_id']}" if isinstance(data.get("ticket_id"), int) else "Ticket"
-        return f"{ticket} {change}", " · ".join(p for p in detail if p)
-    if type_ is EventType.FINDING_CREATED:
-        return _text(data, "label") or "Audit finding", _text(data, "title") or _words(data.get("kind"))
-    if type_ is EventType.INCIDENT_CORRELATED:
-        return "Correlated incident", _text(data, "title")
-    if type_ is EventType.ALERT_RECEIVED:
-        return f"{_words(data.get('kind')).capitalize() or 'NOC'} alert", _text(data, "message")
-    if type_ is EventType.MODEL_TRAINED:
-        return "Model trained", f"version {data.get('version')}: {_words(data.get('status'))}"
-    if type_ is EventType.MODEL_ACTIVATED:
-        return "Model activated", f"version {data.get('version')}" + (f" ({data['by']})" if data.get("by") else "")
-    return "System", _text(data, "notice", "message") or _words(data.get("component"))

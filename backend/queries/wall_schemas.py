@@ -89,8 +89,8 @@ class WallEvent:
     type: EventType
     severity: Severity | None
     time: datetime                  # published (UTC, aware)
-    title: str                      # e.g. "New P1 ticket"
-    summary: str                    # one line of what happened
+    title: str                      # ``backend.queries.event_text``: e.g. "New P1 ticket #3"
+    summary: str                    # ... and one line of what happened
     site_id: int | None = None
     site_name: str | None = None
     site_timezone: str | None = None

@@ -33,6 +33,11 @@ def _free_port() -> int:
 @pytest.fixture
 def live_url(app: Flask, dash_duo: Any) -> str:
     """The app (PostgreSQL + Redis of the test session) serving on a local port."""
+    # The app lives for the session, its live channel too; but dash_duo stops its server by
+    # raising SystemExit in every thread started after the server's, which would kill the
+    # channel's listener for the browser tests that follow (their walls and pages would get no
+    # events). Started first, its threads predate the server's and are spared.
+    app.extensions["noc_live"].ensure_started()
     dash_duo.start_server(app.extensions["noc_dash"], navigate=False, port=_free_port())
     return dash_duo.server.url
 

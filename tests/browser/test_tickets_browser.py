@@ -1,10 +1,12 @@
-"""The tickets page in real Chromium, two browser sessions at once: a supervisor acknowledges a
-ticket and an admin's page (a second Chrome) shows it acknowledged without a reload — the row
-and the open detail — through the live socket; filters go into the URL and a shared URL
+"""The tickets page in real Chromium, three browser sessions at once: a supervisor acknowledges
+a ticket and an admin's page (a second Chrome) shows it acknowledged without a reload — the row
+and the open detail — and so does a wall display (a third Chrome, kiosk mode with the wallboard
+token: its ticket tile), all through the live socket; filters go into the URL and a shared URL
 reproduces the view; an operator sees no action controls. Clean consoles throughout."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +15,11 @@ from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backend.enums import Role, TicketPriority
+from backend.models import utcnow
 from backend.runtime import Runtime
 from components import ids
 from components.live_ids import LIVE_BADGE
+from tests.browser.wall_display import open_kiosk_wall, p1_counts
 from tests.factories import PASSWORD, World
 from tests.tickets.builders import open_ticket
 
@@ -23,11 +27,17 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def second_browser(dash_duo: Any) -> Iterator[WebDriver]:
-    """Another Chromium with dash_duo's own options (headless, sandbox flags, console logging)."""
-    driver = dash_duo._get_chrome()
-    yield driver
-    driver.quit()
+def more_browsers(dash_duo: Any) -> Iterator[Callable[[], WebDriver]]:
+    """Opens more Chromiums with dash_duo's own options (headless, sandbox flags, console
+    logging): separate browser sessions, each with its own cookies. All quit at the end."""
+    opened: list[WebDriver] = []
+
+    def open_browser() -> WebDriver:
+        opened.append(dash_duo._get_chrome())
+        return opened[-1]
+    yield open_browser
+    for driver in opened:
+        driver.quit()
 
 
 def _sign_in(driver: WebDriver, url: str, email: str) -> None:
@@ -105,11 +115,12 @@ def _clean(logs: list[dict[str, Any]]) -> None:
     assert logs == [], "\n".join(str(entry) for entry in logs)
 
 
-def test_two_supervisors_see_each_others_changes_live_and_an_operator_only_reads(
-        dash_duo: Any, live_url: str, sign_in: Callable[[str], None], second_browser: WebDriver,
+def test_two_supervisors_and_the_wall_see_changes_live_and_an_operator_only_reads(
+        dash_duo: Any, live_url: str, sign_in: Callable[[str], None], more_browsers: Callable[[], WebDriver],
         pg_runtime: Runtime, world: World) -> None:
+    # Opened 20 minutes ago: its 15-minute acknowledgement is overdue, so the wall counts it late.
     urgent = open_ticket(pg_runtime, world, priority=TicketPriority.P1, site="S2", title="Panic at the gate",
-                         type="panic")
+                         type="panic", now=utcnow() - timedelta(minutes=20))
     routine = open_ticket(pg_runtime, world, priority=TicketPriority.P3)
 
     # Supervisor A and admin B (another supervisor and above) each open the tickets page.
@@ -118,7 +129,7 @@ def test_two_supervisors_see_each_others_changes_live_and_an_operator_only_reads
     a.get(f"{live_url}/tickets")
     _wait_live(a)
     until(lambda: _row_states(a) == {urgent: "open", routine: "open"}, timeout=10, msg=lambda: _row_states(a))
-    b = second_browser
+    b = more_browsers()
     _sign_in(b, live_url, world.users[Role.ADMIN])
     until(lambda: _row_states(b) == {urgent: "open", routine: "open"}, timeout=10, msg=lambda: _row_states(b))
     b.execute_script("window.__sameDocument = true")  # a reload would drop it
@@ -126,12 +137,26 @@ def test_two_supervisors_see_each_others_changes_live_and_an_operator_only_reads
     row = _text(b, f"tr[data-ticket='{urgent}']")
     assert "P1" in row and f"Site 2 of {world.slug}" in row and ("WET" in row or "WEST" in row)
 
-    # A acknowledges it from the detail panel; the URL names the open ticket, to share it.
+    # A opens it (the URL names the open ticket, to share it). A wall display (a third session)
+    # comes up just before A acts, so its slow periodic refresh (a minute) cannot be what updates
+    # it in time: only the ticket_updated event can.
     _open(a, urgent)
     assert f"ticket={urgent}" in a.current_url
+    wall = more_browsers()
+    open_kiosk_wall(wall, live_url, world)
+    until(lambda: p1_counts(wall) == ["1", "0", "0"], timeout=10, msg=lambda: f"wall P1 row {p1_counts(wall)}")
+    wall.execute_script("window.__sameDocument = true")
+
+    # A acknowledges it from the detail panel.
     _click(a, f"[id*='\"action\":\"acknowledge\"']")
     until(lambda: _detail_state(a) == "acknowledged", timeout=10, msg="A's detail shows the new state")
     assert "Acknowledged." in _text(a, f"#{ids.TICKETS_DETAIL_ALERT}")
+
+    # The wall follows without a reload: no longer late, on time for its resolution (hours away).
+    until(lambda: p1_counts(wall) == ["0", "0", "1"], timeout=20, msg=lambda: f"wall P1 row {p1_counts(wall)}")
+    assert wall.execute_script("return window.__sameDocument") is True, "the wall did not reload"
+    _clean(wall.get_log("browser"))
+    wall.get("about:blank")   # done with it: one Chrome less working through the rest
 
     # B's page follows without a reload: the row and the open detail, with the history line.
     until(lambda: _row_states(b).get(urgent) == "acknowledged", timeout=10, msg=lambda: _row_states(b))
