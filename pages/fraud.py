@@ -24,7 +24,7 @@ from components.fraud import (access_denied, figures, flagged_events, fraud_page
 from components.live import new_live_events
 from components.live_ids import LIVE_EVENTS, LIVE_RESYNC
 
-dash.register_page(__name__, path="/fraud", name="Fraud", title="Fraud · NOC Intelligence", order=1,
+dash.register_page(__name__, path="/fraud", name="Fraud", title="Fraud · NOC Intelligence", order=15,
                    min_role=FRAUD_READER)
 
 FRESH_S = 30   # a row patched in by a live event stays highlighted across rebuilds this long

@@ -17,7 +17,7 @@ from components.live import new_live_events
 from components.live_ids import LIVE_EVENTS, LIVE_RESYNC
 from components.persons import persons_page, persons_status, persons_table
 
-dash.register_page(__name__, path="/persons", name="Persons", title="Persons · NOC Intelligence", order=2,
+dash.register_page(__name__, path="/persons", name="Persons", title="Persons · NOC Intelligence", order=18,
                    min_role=FRAUD_READER)
 
 

@@ -21,7 +21,7 @@ from components.live_ids import LIVE_EVENTS, LIVE_RESYNC
 from components.wall import (FEED_MAX, feed_patch, feed_rows, kpi_tiles, map_key, map_patch, person_list, site_map,
                              wall_page)
 
-dash.register_page(__name__, path="/wall", name="Wall", title="Wall · NOC Intelligence", order=1)
+dash.register_page(__name__, path="/wall", name="Wall", title="Wall · NOC Intelligence", order=10)
 
 # Events that change a tile (the rest only join the feed).
 TILE_EVENTS = frozenset({EventType.TICKET_CREATED.value, EventType.TICKET_UPDATED.value,
