@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.enums import FraudKind, Scorer, Severity
-from backend.models import AttendanceAnomaly, AttendanceEvent, FraudPrediction
+from backend.models import AttendanceAnomaly, FraudPrediction, UnscoredAttendance
 from backend.scoring.catalog import FEATURE_NAMES
 from backend.scoring.sql import Query, in_list, param
 
@@ -93,11 +93,13 @@ def insert_anomalies(session: Session, tenant_id: int, rows: Sequence[tuple[int,
                       "created_at": now} for event_id, kind, severity in sorted(rows)])
 
 
-_MARK_SCORED = Query(lambda: sa.update(AttendanceEvent).where(
-    AttendanceEvent.tenant_id == param("tenant"), AttendanceEvent.scored_at.is_(None),
-    in_list(AttendanceEvent.id, "ids", sa.BigInteger())).values(scored_at=param("now", AttendanceEvent.scored_at.type)))
+_DEQUEUE = Query(lambda: sa.delete(UnscoredAttendance).where(
+    UnscoredAttendance.tenant_id == param("tenant"),
+    in_list(UnscoredAttendance.attendance_event_id, "ids", sa.BigInteger())))
 
 
-def mark_scored(session: Session, tenant_id: int, ids: Sequence[int], now: datetime) -> None:
-    if ids:
-        _MARK_SCORED.execute(session, tenant=tenant_id, ids=sorted(ids), now=now)
+def dequeue(session: Session, tenant_id: int, ids: Sequence[int]) -> None:
+    """Take scored check-ins off the unscored queue (in the transaction that wrote their scores:
+    a rollback leaves them queued)."""
+    if len(ids):
+        _DEQUEUE.execute(session, tenant=tenant_id, ids=sorted(ids))
