@@ -90,8 +90,11 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
                          scored.model.version if scored.model else None)
 
 
-# Rows per read/score/write step of a call (a sweeper chunk is a few of them).
-PART_ROWS = 1000
+# Rows per read/score/write step of a call: a sweeper chunk (5000) is two, the second's reads
+# overlapping the first's writes. A part's reads cost far more per row when it is small (each
+# reads its persons' month of punches and fixes, its sites' scans): at 1000 rows the feature
+# reads ran ~40% slower per row, at 2500 the whole call was ~10% faster than at 1000 or 5000.
+PART_ROWS = 2500
 
 
 def _compute(runtime: Runtime, tenant_id: int, part: list[int]) -> tuple[FeatureBatch, Scored, ModelState] | None:
