@@ -37,13 +37,10 @@ class InputEvent:
 
 
 class AttendanceEvent(InputEvent, Base):
-    """A check-in or check-out. ``scored_at`` is NULL until the scoring worker has scored it."""
+    """A check-in or check-out. Scored once: its ``FraudPrediction`` (``created_at``: when);
+    until then it is listed in ``UnscoredAttendance``."""
     __tablename__ = "attendance_events"
     __extra_indexes__ = (
-        # The unscored sweeper's read: small because scored rows drop out of it.
-        sa.Index("ix_attendance_events_unscored", "tenant_id", "received_at",
-                 postgresql_where=sa.text("scored_at IS NULL"),
-                 sqlite_where=sa.text("scored_at IS NULL")),
         sa.Index("ix_attendance_events_tenant_device_ts", "tenant_id", "device_id", "ts"),
     )
     kind: Mapped[AttendanceKind] = mapped_column(StrEnumType(AttendanceKind))
@@ -56,7 +53,24 @@ class AttendanceEvent(InputEvent, Base):
     mock_location: Mapped[bool] = mapped_column(default=False)
     battery_pct: Mapped[float | None] = mapped_column(sa.Float)
     signal_dbm: Mapped[float | None] = mapped_column(sa.Float)
-    scored_at: Mapped[datetime | None]
+
+
+class UnscoredAttendance(Base):
+    """The scoring queue in the database: the check-ins/outs not scored yet. A trigger on
+    ``attendance_events`` (migration 0004: per statement on PostgreSQL, per row on SQLite)
+    adds every inserted row, whoever inserts it (ingest, seeding, a bulk load); scoring deletes
+    the ids it scored in the transaction that writes their predictions; the sweeper reads what
+    is left. Small (the backlog, not the history), so its reads and deletes stay cheap and the
+    big events table is never updated by scoring.
+
+    No foreign keys, on purpose: each would cost a lookup (and a row lock) of the event per
+    ingested row. An event deleted before it was scored (its tenant, person or site deleted)
+    leaves an orphan id here that the next scoring of it (the sweeper's) deletes."""
+    __tablename__ = "unscored_attendance"
+    __table_args__ = (sa.Index("ix_unscored_attendance_tenant_received", "tenant_id", "received_at"),)
+    attendance_event_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    tenant_id: Mapped[int] = mapped_column(BigId)
+    received_at: Mapped[datetime]   # copied from the event: the sweeper's age, the coalescing window
 
 
 class LocationPing(InputEvent, Base):

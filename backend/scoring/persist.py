@@ -7,7 +7,6 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -15,8 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.enums import FraudKind, Scorer, Severity
-from backend.models import AttendanceAnomaly, AttendanceEvent, FraudPrediction
+from backend.models import AttendanceAnomaly, FraudPrediction, UnscoredAttendance
 from backend.scoring.catalog import FEATURE_NAMES
+from backend.scoring.pgcopy import binary_rows, copy_in
 from backend.scoring.sql import Query, in_list, param
 
 
@@ -29,17 +29,9 @@ def insert_predictions(session: Session, tenant_id: int, *, ids: np.ndarray, per
     if not len(ids):
         return set()
     if session.get_bind().dialect.name == "postgresql":
-        # One INSERT ... SELECT FROM unnest(one array per column): a short fixed statement,
-        # and PostgreSQL builds each row's features object itself (no JSON per row in Python).
-        # Numeric columns go as array literals ('{1.5,NaN,...}'), which numpy formats ~10x
-        # faster than the driver adapts a list of floats element by element.
-        params: dict[str, Any] = {
-            "tenant_id": tenant_id, "ids": _array_literal(ids), "persons": _array_literal(persons),
-            "sites": _array_literal(sites), "ts": _array_literal(np.asarray(ts, dtype=np.float64)),
-            "scores": _array_literal(np.round(scores, 6)), "scorer": scorer.value,
-            "model_version_id": model_version_id, "reasons": list(reasons), "now": now,
-            **{f"f{i}": _array_literal(np.round(features[name], 4)) for i, name in enumerate(FEATURE_NAMES)}}
-        return set(session.execute(_pg_insert_predictions(), params).scalars())
+        return _pg_insert_predictions(session, tenant_id, ids=ids, persons=persons, sites=sites, ts=ts, scores=scores,
+                                      scorer=scorer, model_version_id=model_version_id, features=features,
+                                      reasons=reasons, now=now)
     rows = [{"tenant_id": tenant_id, "attendance_event_id": int(ids[i]), "person_id": int(persons[i]),
              "site_id": int(sites[i]), "ts": datetime.fromtimestamp(float(ts[i]), UTC),
              "score": round(float(scores[i]), 6), "scorer": scorer,
@@ -51,29 +43,49 @@ def insert_predictions(session: Session, tenant_id: int, *, ids: np.ndarray, per
     return {row[0] for row in session.execute(statement, rows)}
 
 
-def _array_literal(values: np.ndarray) -> str:
-    """A PostgreSQL array literal of numbers (NaN as NaN)."""
-    return "{" + ",".join(map(str, values.tolist())) + "}"
-
-
 def _json_number(value: float) -> float | None:
     return None if np.isnan(value) else round(float(value), 4)
 
 
+# PostgreSQL: the rows go by binary COPY into a temporary staging table (one per connection,
+# emptied at commit), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING moves
+# them, building each row's features object in the server (no JSON per row in Python). No
+# value is formatted as text on either side.
+_STAGE = "noc_scored_rows"
+_STAGE_FIXED = ("id", "person", "site", "ts", "score", *(f"f{i}" for i in range(len(FEATURE_NAMES))))
+
+
+def _pg_insert_predictions(session: Session, tenant_id: int, *, ids: np.ndarray, persons: np.ndarray,
+                           sites: np.ndarray, ts: np.ndarray, scores: np.ndarray, scorer: Scorer,
+                           model_version_id: int | None, features: dict[str, np.ndarray],
+                           reasons: Sequence[str], now: datetime) -> set[int]:
+    connection = session.connection()
+    connection.exec_driver_sql(_create_stage())
+    payload = binary_rows([(ids, "int8"), (persons, "int8"), (sites, "int8"), (np.asarray(ts, dtype=np.float64), "float8"),
+                           (np.round(scores, 6), "float8"),
+                           *((np.round(features[name], 4), "float8") for name in FEATURE_NAMES)], jsonb=reasons)
+    copy_in(session, _STAGE, (*_STAGE_FIXED, "reasons"), payload)
+    return set(connection.execute(_insert_staged(), {
+        "tenant_id": tenant_id, "scorer": scorer.value, "model_version_id": model_version_id, "now": now}).scalars().all())
+
+
 @lru_cache(maxsize=1)
-def _pg_insert_predictions() -> sa.TextClause:
-    arrays = ", ".join(f"CAST(:f{i} AS float8[])" for i in range(len(FEATURE_NAMES)))
-    columns = ", ".join(f"f{i}" for i in range(len(FEATURE_NAMES)))
+def _create_stage() -> str:
+    floats = ", ".join(f"{name} float8" for name in _STAGE_FIXED[3:])
+    return (f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (id bigint, person bigint, site bigint, {floats}, "
+            "reasons jsonb) ON COMMIT DELETE ROWS")
+
+
+@lru_cache(maxsize=1)
+def _insert_staged() -> sa.TextClause:
     # NaN (missing) becomes JSON null: jsonb has no NaN.
     features = ", ".join(f"'{name}', nullif(u.f{i}, 'NaN'::float8)" for i, name in enumerate(FEATURE_NAMES))
     return sa.text(f"""
         INSERT INTO fraud_predictions (tenant_id, attendance_event_id, person_id, site_id, ts, score, scorer,
                                        model_version_id, features, reasons, created_at)
         SELECT :tenant_id, u.id, u.person, u.site, to_timestamp(u.ts), u.score, :scorer, :model_version_id,
-               jsonb_build_object({features}), CAST(u.reasons AS jsonb), :now
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:persons AS bigint[]), CAST(:sites AS bigint[]),
-                    CAST(:ts AS float8[]), CAST(:scores AS float8[]), CAST(:reasons AS text[]), {arrays})
-             AS u(id, person, site, ts, score, reasons, {columns})
+               jsonb_build_object({features}), u.reasons, :now
+        FROM {_STAGE} AS u
         ORDER BY u.id
         ON CONFLICT (attendance_event_id) DO NOTHING
         RETURNING attendance_event_id""").bindparams(
@@ -93,11 +105,13 @@ def insert_anomalies(session: Session, tenant_id: int, rows: Sequence[tuple[int,
                       "created_at": now} for event_id, kind, severity in sorted(rows)])
 
 
-_MARK_SCORED = Query(lambda: sa.update(AttendanceEvent).where(
-    AttendanceEvent.tenant_id == param("tenant"), AttendanceEvent.scored_at.is_(None),
-    in_list(AttendanceEvent.id, "ids", sa.BigInteger())).values(scored_at=param("now", AttendanceEvent.scored_at.type)))
+_DEQUEUE = Query(lambda: sa.delete(UnscoredAttendance).where(
+    UnscoredAttendance.tenant_id == param("tenant"),
+    in_list(UnscoredAttendance.attendance_event_id, "ids", sa.BigInteger())))
 
 
-def mark_scored(session: Session, tenant_id: int, ids: Sequence[int], now: datetime) -> None:
-    if ids:
-        _MARK_SCORED.execute(session, tenant=tenant_id, ids=sorted(ids), now=now)
+def dequeue(session: Session, tenant_id: int, ids: Sequence[int]) -> None:
+    """Take scored check-ins off the unscored queue (in the transaction that wrote their scores:
+    a rollback leaves them queued)."""
+    if len(ids):
+        _DEQUEUE.execute(session, tenant=tenant_id, ids=sorted(ids))

@@ -1,6 +1,7 @@
-"""Finding check-ins nobody scored (Redis was down at ingest, a worker died mid-batch) and
-queueing them again, in bounded chunks. Run every minute by ``rq cron`` (workers/scoring.py)
-and once by the launcher at start, for the seeded history."""
+"""Finding check-ins nobody scored (Redis was down at ingest, a worker died mid-batch: they
+are still in ``unscored_attendance``) and queueing them again, in bounded chunks. Run every
+minute by ``rq cron`` (workers/scoring.py) and once by the launcher at start, for the seeded
+history."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,7 @@ import redis
 import sqlalchemy as sa
 from rq import Retry
 
-from backend.models import AttendanceEvent, utcnow
+from backend.models import UnscoredAttendance, utcnow
 from backend.queues import SCORE_CHECKINS_JOB, QueueName
 from backend.runtime import Runtime
 
@@ -36,14 +37,14 @@ def enqueue_unscored(runtime: Runtime, *, older_than_s: float | None = None, now
     cutoff = (now or utcnow()) - timedelta(seconds=settings.scoring_sweep_after_s if older_than_s is None
                                            else older_than_s)
     limit = settings.scoring_sweep_chunk * settings.scoring_sweep_max_chunks
-    a = AttendanceEvent
+    q = UnscoredAttendance
     with runtime.read() as session:
-        # Both reads run on the partial index of unscored rows: small once everything is scored.
+        # The queue table holds only what is unscored: small once everything is scored.
         tenants = [tenant_id] if tenant_id is not None else list(session.scalars(
-            sa.select(a.tenant_id).where(a.scored_at.is_(None), a.received_at < cutoff).distinct()))
+            sa.select(q.tenant_id).where(q.received_at < cutoff).distinct()))
         backlog = {tenant: list(session.scalars(
-            sa.select(a.id).where(a.tenant_id == tenant, a.scored_at.is_(None), a.received_at < cutoff)
-            .order_by(a.received_at, a.id).limit(limit))) for tenant in tenants}
+            sa.select(q.attendance_event_id).where(q.tenant_id == tenant, q.received_at < cutoff)
+            .order_by(q.received_at, q.attendance_event_id).limit(limit))) for tenant in tenants}
     queued = 0
     for tenant, ids in backlog.items():
         for lo in range(0, len(ids), settings.scoring_sweep_chunk):

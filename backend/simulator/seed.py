@@ -341,8 +341,8 @@ class _Writer:
             "person_id": _ids(self.person_ids, a["person"]), "site_id": _ids(self.site_ids, a["site"]),
             "lat": _round(a["lat"], 6), "lon": _round(a["lon"], 6), "gps_accuracy_m": _round(a["accuracy"], 1),
             "biometric_quality": _nullable(a["biometric"]), "mock_location": a["mock"].tolist(),
-            "battery_pct": _round(a["battery"], 0), "signal_dbm": _round(a["signal"], 0),
-            "scored_at": [None] * len(a["ts"])})   # the scoring worker scores the history too
+            "battery_pct": _round(a["battery"], 0), "signal_dbm": _round(a["signal"], 0)})
+        # (The insert trigger queues them all in unscored_attendance: the worker scores the history too.)
         p = h.pings
         self._insert(LocationPing, {
             **self._common(p), "person_id": _ids(self.person_ids, p["person"]), "site_id": _ids(self.site_ids, p["site"]),

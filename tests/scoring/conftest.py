@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from backend.ml.service import TrainingOutcome, train_model
 from backend.models import (AttendanceAnomaly, AttendanceEvent, EventLogEntry, FraudPrediction, ModelVersion, Ticket,
-                            TicketComment, TicketHistory)
+                            TicketComment, TicketHistory, UnscoredAttendance)
 from backend.runtime import Runtime
 from backend.simulator import WorldParams
 from backend.simulator.seed import seed_world
@@ -73,4 +73,7 @@ def reset_scoring(seeded: Seeded) -> None:
         for model in (TicketHistory, TicketComment, Ticket, AttendanceAnomaly, FraudPrediction, EventLogEntry,
                       ModelVersion):
             session.execute(sa.delete(model).where(model.tenant_id == tenant))
-        session.execute(sa.update(AttendanceEvent).where(AttendanceEvent.tenant_id == tenant).values(scored_at=None))
+        queue, a = UnscoredAttendance, AttendanceEvent
+        session.execute(sa.delete(queue).where(queue.tenant_id == tenant))
+        session.execute(sa.insert(queue).from_select(["attendance_event_id", "tenant_id", "received_at"],
+                                                     sa.select(a.id, a.tenant_id, a.received_at).where(a.tenant_id == tenant)))

@@ -15,7 +15,7 @@ from rq import Queue, SimpleWorker
 import workers.scoring
 
 from backend.config import PROJECT_ROOT
-from backend.models import AttendanceEvent, FraudPrediction
+from backend.models import FraudPrediction, UnscoredAttendance
 from backend.queues import SCORE_CHECKINS_JOB, QueueName
 from backend.runtime import Runtime
 from backend.scoring.sweep import enqueue_unscored
@@ -47,11 +47,13 @@ def test_a_batch_whose_worker_was_killed_is_scored_by_the_sweeper(small: Seeded,
     queue: Queue = runtime.queues[QueueName.SCORING]
     queue.empty()
     ids = small.event_ids()
-    # A row lock the worker's write transaction has to wait for: it is then provably stuck
-    # half-way through the batch (features computed, nothing committed) when it is killed.
+    # A row lock the worker's write transaction has to wait for (taking the batch off the
+    # queue, after writing its predictions): it is then provably stuck half-way through the
+    # batch (predictions written, nothing committed) when it is killed.
     blocker = runtime.engine.connect()
     transaction = blocker.begin()
-    blocker.execute(sa.select(AttendanceEvent.id).where(AttendanceEvent.id == ids[-1]).with_for_update())
+    blocker.execute(sa.select(UnscoredAttendance.attendance_event_id)
+                    .where(UnscoredAttendance.attendance_event_id == ids[-1]).with_for_update())
     worker = subprocess.Popen([sys.executable, "-m", "workers.worker", QueueName.SCORING.value],
                               cwd=PROJECT_ROOT, env=_worker_env(runtime), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
@@ -81,7 +83,7 @@ def test_a_batch_whose_worker_was_killed_is_scored_by_the_sweeper(small: Seeded,
     SimpleWorker([queue], connection=runtime.redis).work(burst=True)
     assert _predictions(small) == len(ids)
     with runtime.read() as session:
-        unscored = session.scalar(sa.select(sa.func.count()).select_from(AttendanceEvent).where(
-            AttendanceEvent.tenant_id == small.tenant_id, AttendanceEvent.scored_at.is_(None)))
+        unscored = session.scalar(sa.select(sa.func.count()).select_from(UnscoredAttendance).where(
+            UnscoredAttendance.tenant_id == small.tenant_id))
     assert unscored == 0
     assert enqueue_unscored(runtime, older_than_s=0, tenant_id=small.tenant_id) == 0   # nothing left to sweep

@@ -16,7 +16,7 @@ from backend.enums import EventType, ModelStatus, Role, Scorer, TicketSource
 from backend.ml.registry import activate, rollback
 from backend.ml.service import train_model
 from backend.models import (AttendanceAnomaly, AttendanceEvent, EventLogEntry, FraudPrediction, ModelVersion, Ticket,
-                            TicketHistory, User, utcnow)
+                            TicketHistory, UnscoredAttendance, User, utcnow)
 from backend.queues import SCORE_CHECKINS_JOB, QueueName
 from backend.scoring.catalog import FEATURE_NAMES, FEATURE_VERSION
 from backend.scoring.labels import event_labels
@@ -186,6 +186,8 @@ def test_a_job_also_scores_fresh_unscored_checkins_of_its_tenant(small: Seeded) 
     with small.runtime.transaction() as session:   # as if just ingested, their own jobs still queued
         received = dict(session.execute(sa.select(a.id, a.received_at).where(a.id.in_(fresh))).all())
         session.execute(sa.update(a).where(a.id.in_(fresh)).values(received_at=utcnow()))
+        session.execute(sa.update(UnscoredAttendance).where(UnscoredAttendance.attendance_event_id.in_(fresh))
+                        .values(received_at=utcnow()))
     try:
         result = score_checkins(small.runtime, small.tenant_id, [ids[0]])
         assert result.scored == 1 + len(fresh)
