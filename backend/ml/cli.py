@@ -1,13 +1,18 @@
 """``flask --app app ml …``: train, list, activate, roll back and evaluate fraud models."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
+from backend.events import EventPublisher
 from backend.ml.evaluate import evaluate
 from backend.ml.registry import RegistryError, activate, list_versions, rollback
 from backend.ml.service import train_model
+from backend.models import ModelVersion
 from backend.runtime import Runtime
 from backend.simulator import DEMO_SLUG
 from backend.tenancy import tenant_by_slug
@@ -62,26 +67,27 @@ def ml_list(slug: str) -> None:
 @click.option("--force", is_flag=True, help="Also activate a version that failed its gates.")
 def ml_activate(version: int, slug: str, force: bool) -> None:
     """Make VERSION the active model (workers switch at their next batch)."""
-    runtime = _runtime()
-    tenant_id = _tenant_id(slug)
-    try:
-        with runtime.transaction() as session:
-            row = activate(session, runtime.events, tenant_id, version, by="cli", allow_rejected=force)
-            click.echo(f"model v{row.version} is active")
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
+    active = _switch_model(slug, lambda session, events, tenant_id: activate(
+        session, events, tenant_id, version, by="cli", allow_rejected=force))
+    click.echo(f"model v{active} is active")
 
 
 @ml_cli.command("rollback")
 @_tenant_option
 def ml_rollback(slug: str) -> None:
     """Re-activate the version that was active before the current one."""
+    active = _switch_model(slug, rollback)
+    click.echo(f"rolled back: model v{active} is active")
+
+
+def _switch_model(slug: str, change: Callable[[Session, EventPublisher, int], ModelVersion]) -> int:
+    """Run a registry change (activate / roll back) in one transaction and return the version
+    now active; the registry's refusal is the command's error message."""
     runtime = _runtime()
     tenant_id = _tenant_id(slug)
     try:
         with runtime.transaction() as session:
-            row = rollback(session, runtime.events, tenant_id)
-            click.echo(f"rolled back: model v{row.version} is active")
+            return change(session, runtime.events, tenant_id).version
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from exc
 
