@@ -17,6 +17,7 @@ from backend.queries.risk_schemas import PersonRisk, SiteRisk
 from backend.queries.schemas import site_zone
 from components import ids
 from components.figures import SCORE_COLORSCALE, figure, graph, hline, throttle, vline
+from components.live import new_live_events
 
 SLOW_REFRESH_MS = 60_000      # rows age out of the 24 h window even when no event arrives
 FLAG_COLOR, CALM_COLOR = "#e74c3c", "#375a7f"
@@ -220,8 +221,23 @@ def fraud_page(view: FraudOverview, state: dict[str, Any]) -> html.Div:
     ])
 
 
+Flagged = list[tuple[int, float | None, dict[str, Any]]]
+
+
+def new_flagged_events(data: Any, state: dict[str, Any], *, person_id: int | None = None
+                       ) -> tuple[Flagged, int | None, bool] | None:
+    """For the fraud pages' live callbacks: (the anomaly events after ``state["seq"]``, the new
+    seq, gap), or None when the live window holds nothing new. The first events after a render
+    may already be in the view (``state["as_of"]``): only newer ones count then."""
+    events, seq, gap = new_live_events(data if isinstance(data, dict) else None, state["seq"])
+    if seq == state["seq"]:
+        return None
+    return flagged_events(events, person_id=person_id,
+                          after=state["as_of"] if state["seq"] is None else None), seq, gap
+
+
 def flagged_events(events: Sequence[dict[str, Any]], *, after: str | None = None,
-                   person_id: int | None = None) -> list[tuple[int, float | None, dict[str, Any]]]:
+                   person_id: int | None = None) -> Flagged:
     """(person id, score, data) of the ``anomaly_detected`` events among live events (browser
     data: anything malformed is skipped). ``after``: only events published after this ISO time
     (the ones a freshly rendered view may not contain); ``person_id``: only this person's."""

@@ -19,9 +19,8 @@ from backend.queries.fraud import HIGH_RISK_LIMIT, fraud_overview, fraud_rows
 from backend.queries.fraud_schemas import SCORE_BINS, FraudOverview, score_bin
 from backend.web_context import current_runtime, read_as_current_user
 from components import ids
-from components.fraud import (access_denied, figures, flagged_events, fraud_page, fraud_status, patch_distribution,
-                              patch_rows, risk_rows, row_key)
-from components.live import new_live_events
+from components.fraud import (access_denied, figures, fraud_page, fraud_status, new_flagged_events,
+                              patch_distribution, patch_rows, risk_rows, row_key)
 from components.live_ids import LIVE_EVENTS, LIVE_RESYNC
 
 dash.register_page(__name__, path="/fraud", name="Fraud", title="Fraud · NOC Intelligence", order=15,
@@ -87,11 +86,10 @@ def on_live(data: Any, state: Any) -> tuple[Any, ...]:
     """Patches the rows of the persons that anomaly events name and the score bins."""
     if not _valid(state):
         raise PreventUpdate
-    events, seq, gap = new_live_events(data if isinstance(data, dict) else None, state["seq"])
-    if seq == state["seq"]:
+    news = new_flagged_events(data, state)
+    if news is None:
         raise PreventUpdate
-    # The first events after the page rendered may already be in it: take only newer ones.
-    flagged = flagged_events(events, after=state["as_of"] if state["seq"] is None else None)
+    flagged, seq, gap = news
     state = {**state, "seq": seq}
     if gap:  # events were missed: the throttled rebuild brings the view back in line
         return no_update, no_update, no_update, state, False

@@ -22,8 +22,7 @@ from backend.queries.fraud_schemas import PersonDetail
 from backend.queries.persons import person_checkins, person_detail
 from backend.web_context import current_runtime, read_as_current_user
 from components import ids
-from components.fraud import access_denied, flagged_events
-from components.live import new_live_events
+from components.fraud import access_denied, new_flagged_events
 from components.live_ids import LIVE_EVENTS, LIVE_RESYNC
 from components.persons import (checkin_rows, person_figures, person_header, person_not_found, person_page,
                                 prepend_checkins, tickets_body)
@@ -107,11 +106,10 @@ def on_live(data: Any, state: Any) -> tuple[Any, ...]:
     """This person's anomaly events: their check-ins go on top of the timeline now."""
     if not _valid(state):
         raise PreventUpdate
-    events, seq, gap = new_live_events(data if isinstance(data, dict) else None, state["seq"])
-    if seq == state["seq"]:
+    news = new_flagged_events(data, state, person_id=state["person_id"])
+    if news is None:
         raise PreventUpdate
-    flagged = flagged_events(events, person_id=state["person_id"],
-                             after=state["as_of"] if state["seq"] is None else None)
+    flagged, seq, gap = news
     state = {**state, "seq": seq}
     shown = set(state["shown"])
     wanted = sorted({d["attendance_event_id"] for _, _, d in flagged
