@@ -32,7 +32,6 @@ def scored_checkin(runtime: Runtime, world: World, person: str, site: str, ts: d
                 features={"mock_location": float(mock_location)},
                 reasons=[{"feature": "mock_location", "text": text, "weight": 1.0 - i / 10}
                          for i, text in enumerate(reasons)]))
-            event.scored_at = ts
         for anomaly in anomalies:
             session.add(AttendanceAnomaly(tenant_id=world.tenant_id, attendance_event_id=event.id, type=anomaly,
                                           severity=Severity.HIGH))

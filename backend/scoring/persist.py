@@ -50,7 +50,8 @@ def _json_number(value: float) -> float | None:
 # PostgreSQL: the rows go by binary COPY into a temporary staging table (one per connection,
 # emptied at commit), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING moves
 # them, building each row's features object in the server (no JSON per row in Python). No
-# value is formatted as text on either side.
+# value is formatted as text on either side. (A second call in the same transaction would
+# move the first call's rows again: they conflict and do nothing, so the result stays right.)
 _STAGE = "noc_scored_rows"
 _STAGE_FIXED = ("id", "person", "site", "ts", "score", *(f"f{i}" for i in range(len(FEATURE_NAMES))))
 
