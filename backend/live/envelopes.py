@@ -82,7 +82,7 @@ class LiveEvent:
         if not redacted or not is_person_level(self._env):
             return self.text
         if self._viewer_text is None:
-            self._viewer_text = encode_event(redact(self._env))
+            self._viewer_text = encode_event(for_audience(self._env, redacted=True))
         return self._viewer_text
 
 
