@@ -8,6 +8,7 @@ from datetime import datetime
 from backend.enums import AttendanceKind, FraudKind, Scorer, Severity
 from backend.models import AttendanceAnomaly, AttendanceEvent, FraudPrediction
 from backend.runtime import Runtime
+from backend.scoring.catalog import FEATURE_NAMES, FEATURE_VERSION
 from tests.factories import World
 
 _ids = itertools.count(1)
@@ -29,7 +30,8 @@ def scored_checkin(runtime: Runtime, world: World, person: str, site: str, ts: d
             session.add(FraudPrediction(
                 tenant_id=world.tenant_id, attendance_event_id=event.id, person_id=event.person_id,
                 site_id=event.site_id, ts=ts, score=score, scorer=Scorer.HEURISTIC,
-                features={"mock_location": float(mock_location)},
+                features=[float(mock_location) if name == "mock_location" else None for name in FEATURE_NAMES],
+                feature_version=FEATURE_VERSION,
                 reasons=[{"feature": "mock_location", "text": text, "weight": 1.0 - i / 10}
                          for i, text in enumerate(reasons)]))
         for anomaly in anomalies:

@@ -1,12 +1,13 @@
 """Declarative base and the column types every table shares."""
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -44,6 +45,28 @@ def StrEnumType(enum: type[StrEnum], length: int = 32) -> sa.Enum:
 
 # BIGINT ids on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class FloatVector(sa.TypeDecorator[list[float | None]]):
+    """A list of floats, None for a missing value: ``float8[]`` on PostgreSQL (a missing value
+    stored as NaN: every element is then a fixed 8 bytes, which binary COPY writes straight
+    from numpy), a JSON array on SQLite (null: JSON has no NaN)."""
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(DOUBLE_PRECISION()))
+        return dialect.type_descriptor(sa.JSON())
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        missing = float("nan") if dialect.name == "postgresql" else None
+        return [missing if v is None or math.isnan(v) else float(v) for v in value]
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> list[float | None] | None:
+        return None if value is None else [None if v is None or math.isnan(v) else float(v) for v in value]
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 NAMING = {

@@ -9,32 +9,35 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.enums import FraudKind, ModelStatus, Scorer, Severity
-from backend.models.base import Base, BigId, StrEnumType, created_at_column, person_fk, site_fk, tenant_fk
+from backend.models.base import Base, BigId, FloatVector, StrEnumType, created_at_column, person_fk, site_fk, tenant_fk
 
 
 class FraudPrediction(Base):
     """The fraud score of one check-in/out. One per event: re-scoring changes nothing.
 
     ``tenant_id``, ``person_id``, ``site_id`` and ``ts`` are the event's, copied for the
-    dashboard reads (by tenant and time, by person and time). They carry no foreign keys of
-    their own: the event's key (ON DELETE CASCADE) already removes the prediction with its
-    event, and deleting a tenant, person or site deletes their events; three more key checks
-    per inserted row were ~45% of the cost of writing a prediction."""
+    dashboard reads (by tenant and time, by person and time). No column carries a foreign key:
+    each key check cost a share of writing a prediction (the event's took a row lock on the
+    event). A trigger on ``attendance_events`` deletes an event's prediction with it (deleting
+    a tenant, person or site deletes their events), the write path only inserts predictions
+    of events that exist, and model versions are never deleted (pruning drops artifacts only).
+
+    ``features``: the values in ``catalog.FEATURES`` order of ``feature_version`` (None:
+    missing); ``backend.scoring.catalog.feature_dict`` names them."""
     __tablename__ = "fraud_predictions"
     __table_args__ = (sa.Index("ix_fraud_predictions_tenant_ts", "tenant_id", "ts"),
-                      sa.Index("ix_fraud_predictions_tenant_score", "tenant_id", sa.text("score DESC")),
                       sa.Index("ix_fraud_predictions_tenant_person_ts", "tenant_id", "person_id", "ts"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(BigId)
-    attendance_event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("attendance_events.id", ondelete="CASCADE"), unique=True)
+    attendance_event_id: Mapped[int] = mapped_column(BigId, unique=True)
     person_id: Mapped[int] = mapped_column(BigId)
     site_id: Mapped[int] = mapped_column(BigId)
     ts: Mapped[datetime]  # the check-in's time, denormalised for the dashboard reads
     score: Mapped[float] = mapped_column(sa.Float)
     scorer: Mapped[Scorer] = mapped_column(StrEnumType(Scorer))
-    model_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("model_versions.id", ondelete="SET NULL"))
-    features: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model_version_id: Mapped[int | None] = mapped_column(BigId)
+    features: Mapped[list[float | None]] = mapped_column(FloatVector(), default=list)
+    feature_version: Mapped[int] = mapped_column(sa.SmallInteger, default=0)   # 0: none recorded
     reasons: Mapped[list[Any]] = mapped_column(default=list)  # top reasons, plain sentences + weights
     created_at: Mapped[datetime] = created_at_column()
 

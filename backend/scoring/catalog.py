@@ -79,6 +79,16 @@ FEATURE_VERSION = 2
 FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURES)
 SPECS: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURES}
 
+# The column order of each version, for reading stored predictions (``fraud_predictions.features``
+# is a plain array): when bumping FEATURE_VERSION, keep the old version's names here.
+# Version 0: a prediction stored without features.
+FEATURE_NAMES_BY_VERSION: dict[int, tuple[str, ...]] = {0: (), FEATURE_VERSION: FEATURE_NAMES}
+
+
+def feature_dict(values: list[float | None], version: int) -> dict[str, float | None]:
+    """A stored prediction's features by name."""
+    return dict(zip(FEATURE_NAMES_BY_VERSION[version], values, strict=True))
+
 # Kinds a single check-in/out can show (the others are about shifts and tours: site audits).
 PER_EVENT_KINDS: tuple[FraudKind, ...] = (FraudKind.BUDDY_PUNCHING, FraudKind.GPS_SPOOFING,
                                           FraudKind.OFF_ROSTER, FraudKind.GEOFENCE_VIOLATION,

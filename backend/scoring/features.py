@@ -43,13 +43,13 @@ class FeatureBatch:
     def __len__(self) -> int:
         return len(self.events)
 
-    def matrix(self, names: tuple[str, ...] = FEATURE_NAMES) -> np.ndarray:
-        """Rows x features as float32 (what XGBoost reads), columns in ``names`` order."""
-        return np.column_stack([self.values[n] for n in names]).astype(np.float32) if len(self) else \
-            np.zeros((0, len(names)), dtype=np.float32)
+    def matrix(self, names: tuple[str, ...] = FEATURE_NAMES, dtype: type[np.floating] = np.float32) -> np.ndarray:
+        """Rows x features (float32: what XGBoost reads), columns in ``names`` order."""
+        return np.column_stack([self.values[n] for n in names]).astype(dtype, copy=False) if len(self) else \
+            np.zeros((0, len(names)), dtype=dtype)
 
     def row(self, i: int) -> dict[str, float | None]:
-        """One event's features as stored with its prediction (NaN -> None, valid JSON)."""
+        """One event's features by name, rounded (NaN -> None), for the reasons' sentences."""
         return {name: (None if np.isnan(v := float(self.values[name][i])) else round(v, 4)) for name in FEATURE_NAMES}
 
 

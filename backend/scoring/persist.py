@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
 import numpy as np
 import sqlalchemy as sa
@@ -14,84 +14,92 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.enums import FraudKind, Scorer, Severity
-from backend.models import AttendanceAnomaly, FraudPrediction, UnscoredAttendance
-from backend.scoring.catalog import FEATURE_NAMES
+from backend.models import AttendanceAnomaly, AttendanceEvent, FraudPrediction, UnscoredAttendance
+from backend.scoring.catalog import FEATURE_VERSION
 from backend.scoring.pgcopy import binary_rows, copy_in
 from backend.scoring.sql import Query, in_list, param
 
 
+@dataclass(frozen=True)
+class Written:
+    count: int                # predictions this call inserted
+    flagged: frozenset[int]   # of their event ids, those scoring at or above ``flag_at``
+
+
 def insert_predictions(session: Session, tenant_id: int, *, ids: np.ndarray, persons: np.ndarray,
                        sites: np.ndarray, ts: np.ndarray, scores: np.ndarray, scorer: Scorer,
-                       model_version_id: int | None, features: dict[str, np.ndarray],
-                       reasons: Sequence[str], now: datetime) -> set[int]:
-    """Insert one prediction per event (``ts``: epoch seconds; ``reasons``: JSON text per row);
-    returns the event ids this call inserted (the others were scored already)."""
+                       model_version_id: int | None, features: np.ndarray,
+                       reasons: Sequence[str], now: datetime, flag_at: float) -> Written:
+    """Insert one prediction per event that still exists (``ts``: epoch seconds;
+    ``features``: rows x ``FEATURE_NAMES``, NaN = missing; ``reasons``: JSON text per row).
+    Events scored already are skipped."""
     if not len(ids):
-        return set()
+        return Written(0, frozenset())
     if session.get_bind().dialect.name == "postgresql":
         return _pg_insert_predictions(session, tenant_id, ids=ids, persons=persons, sites=sites, ts=ts, scores=scores,
                                       scorer=scorer, model_version_id=model_version_id, features=features,
-                                      reasons=reasons, now=now)
+                                      reasons=reasons, now=now, flag_at=flag_at)
+    existing = {row[0] for row in _EXISTING.rows(session, tenant=tenant_id, ids=ids.tolist())}
     rows = [{"tenant_id": tenant_id, "attendance_event_id": int(ids[i]), "person_id": int(persons[i]),
              "site_id": int(sites[i]), "ts": datetime.fromtimestamp(float(ts[i]), UTC),
-             "score": round(float(scores[i]), 6), "scorer": scorer,
-             "model_version_id": model_version_id, "created_at": now, "reasons": json.loads(reasons[i]),
-             "features": {name: _json_number(features[name][i]) for name in FEATURE_NAMES}}
-            for i in range(len(ids))]
-    statement = (sqlite.insert(FraudPrediction.__table__).on_conflict_do_nothing(index_elements=["attendance_event_id"])
-                 .returning(FraudPrediction.__table__.c.attendance_event_id))
-    return {row[0] for row in session.execute(statement, rows)}
+             "score": float(scores[i]), "scorer": scorer, "model_version_id": model_version_id,
+             "created_at": now, "reasons": json.loads(reasons[i]), "features": features[i].tolist(),
+             "feature_version": FEATURE_VERSION}
+            for i in range(len(ids)) if int(ids[i]) in existing]
+    if not rows:
+        return Written(0, frozenset())
+    table = FraudPrediction.__table__
+    statement = (sqlite.insert(table).on_conflict_do_nothing(index_elements=["attendance_event_id"])
+                 .returning(table.c.attendance_event_id, table.c.score))
+    inserted = session.execute(statement, rows).all()
+    return Written(len(inserted), frozenset(event for event, score in inserted if score >= flag_at))
 
 
-def _json_number(value: float) -> float | None:
-    return None if np.isnan(value) else round(float(value), 4)
+_EXISTING = Query(lambda: sa.select(AttendanceEvent.id).where(
+    AttendanceEvent.tenant_id == param("tenant"), in_list(AttendanceEvent.id, "ids", sa.BigInteger())))
 
 
 # PostgreSQL: the rows go by binary COPY into a temporary staging table (one per connection,
-# emptied at commit), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING moves
-# them, building each row's features object in the server (no JSON per row in Python). No
-# value is formatted as text on either side. (A second call in the same transaction would
-# move the first call's rows again: they conflict and do nothing, so the result stays right.)
-_STAGE = "noc_scored_rows"
-_STAGE_FIXED = ("id", "person", "site", "ts", "score", *(f"f{i}" for i in range(len(FEATURE_NAMES))))
+# emptied at commit), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING moves those whose
+# event exists (a foreign key would lock each event row). It answers with one row: how many
+# it inserted, and which of them are flagged; no value is formatted as text on either side.
+# (A second call in the same transaction would move the first call's rows again: they
+# conflict and do nothing, so the result stays right.)
+_STAGE = "noc_staged_predictions"
+_STAGE_COLUMNS = ("id", "person", "site", "ts", "score", "features", "reasons")
 
 
 def _pg_insert_predictions(session: Session, tenant_id: int, *, ids: np.ndarray, persons: np.ndarray,
                            sites: np.ndarray, ts: np.ndarray, scores: np.ndarray, scorer: Scorer,
-                           model_version_id: int | None, features: dict[str, np.ndarray],
-                           reasons: Sequence[str], now: datetime) -> set[int]:
+                           model_version_id: int | None, features: np.ndarray,
+                           reasons: Sequence[str], now: datetime, flag_at: float) -> Written:
     connection = session.connection()
-    connection.exec_driver_sql(_create_stage())
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (id bigint, person bigint, "
+                               "site bigint, ts float8, score float8, features float8[], reasons jsonb) "
+                               "ON COMMIT DELETE ROWS")
     payload = binary_rows([(ids, "int8"), (persons, "int8"), (sites, "int8"), (np.asarray(ts, dtype=np.float64), "float8"),
-                           (np.round(scores, 6), "float8"),
-                           *((np.round(features[name], 4), "float8") for name in FEATURE_NAMES)], jsonb=reasons)
-    copy_in(session, _STAGE, (*_STAGE_FIXED, "reasons"), payload)
-    return set(connection.execute(_insert_staged(), {
-        "tenant_id": tenant_id, "scorer": scorer.value, "model_version_id": model_version_id, "now": now}).scalars().all())
+                           (np.asarray(scores, dtype=np.float64), "float8"),
+                           (np.asarray(features, dtype=np.float64), "float8[]")], jsonb=reasons)
+    copy_in(session, _STAGE, _STAGE_COLUMNS, payload)
+    count, flagged = connection.execute(_INSERT_STAGED, {
+        "tenant_id": tenant_id, "scorer": scorer.value, "model_version_id": model_version_id, "now": now,
+        "feature_version": FEATURE_VERSION, "flag_at": flag_at}).one()
+    return Written(count, frozenset(flagged or ()))
 
 
-@lru_cache(maxsize=1)
-def _create_stage() -> str:
-    floats = ", ".join(f"{name} float8" for name in _STAGE_FIXED[3:])
-    return (f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (id bigint, person bigint, site bigint, {floats}, "
-            "reasons jsonb) ON COMMIT DELETE ROWS")
-
-
-@lru_cache(maxsize=1)
-def _insert_staged() -> sa.TextClause:
-    # NaN (missing) becomes JSON null: jsonb has no NaN.
-    features = ", ".join(f"'{name}', nullif(u.f{i}, 'NaN'::float8)" for i, name in enumerate(FEATURE_NAMES))
-    return sa.text(f"""
+_INSERT_STAGED = sa.text(f"""
+    WITH inserted AS (
         INSERT INTO fraud_predictions (tenant_id, attendance_event_id, person_id, site_id, ts, score, scorer,
-                                       model_version_id, features, reasons, created_at)
+                                       model_version_id, features, feature_version, reasons, created_at)
         SELECT :tenant_id, u.id, u.person, u.site, to_timestamp(u.ts), u.score, :scorer, :model_version_id,
-               jsonb_build_object({features}), u.reasons, :now
-        FROM {_STAGE} AS u
+               u.features, :feature_version, u.reasons, :now
+        FROM {_STAGE} AS u JOIN attendance_events AS e ON e.id = u.id AND e.tenant_id = :tenant_id
         ORDER BY u.id
         ON CONFLICT (attendance_event_id) DO NOTHING
-        RETURNING attendance_event_id""").bindparams(
-        sa.bindparam("now", type_=sa.DateTime(timezone=True)),
-        sa.bindparam("model_version_id", type_=sa.BigInteger()))
+        RETURNING attendance_event_id, score)
+    SELECT count(*), array_agg(attendance_event_id) FILTER (WHERE score >= :flag_at) FROM inserted""").bindparams(
+    sa.bindparam("now", type_=sa.DateTime(timezone=True)), sa.bindparam("model_version_id", type_=sa.BigInteger()),
+    sa.bindparam("tenant_id", type_=sa.BigInteger()), sa.bindparam("flag_at", type_=sa.Float()))
 
 
 def insert_anomalies(session: Session, tenant_id: int, rows: Sequence[tuple[int, FraudKind, Severity]],

@@ -1,6 +1,7 @@
 """Migrations: the models and the migrated PostgreSQL schema agree (autogenerate finds no
 difference), and 0004 (the unscored queue table instead of ``scored_at``, lighter
-fraud_predictions) upgrades and downgrades with data on PostgreSQL and SQLite.
+fraud_predictions) and 0005 (features as an array, no foreign keys on fraud_predictions)
+upgrade and downgrade with data on PostgreSQL and SQLite.
 
 Each test migrates a database of its own (a separate PostgreSQL schema, a separate SQLite
 file): downgrading the session's shared database would pull it from under the other tests."""
@@ -19,9 +20,11 @@ from alembic.migration import MigrationContext
 
 from backend.config import Settings
 from backend.migrate import alembic_config
-from backend.models import Base
+from backend.enums import AttendanceKind, Scorer
+from backend.models import AttendanceEvent, Base, FraudPrediction, Tenant
 from backend.models.base import JSONType, UTCDateTime
 from backend.runtime import Runtime
+from backend.scoring.catalog import FEATURE_NAMES, FEATURE_NAMES_BY_VERSION, FEATURE_VERSION, feature_dict
 from tests.conftest import TEST_VAR
 from tests.factories import make_world
 
@@ -115,7 +118,7 @@ def test_0004_moves_unscored_check_ins_to_the_queue_table_and_back(blank: Runtim
             tenant_id=world.tenant_id, attendance_event_id=ids["scored"], person_id=person, site_id=site, ts=now,
             score=0.1, scorer="heuristic", features={}, reasons=[], created_at=scored_at))
 
-    migrate(blank, "head")
+    migrate(blank, "0004")
     inspector = sa.inspect(blank.engine)
     assert "scored_at" not in {c["name"] for c in inspector.get_columns("attendance_events")}
     assert {fk["referred_table"] for fk in inspector.get_foreign_keys("fraud_predictions")} == {
@@ -136,7 +139,68 @@ def test_0004_moves_unscored_check_ins_to_the_queue_table_and_back(blank: Runtim
     assert {fk["referred_table"] for fk in sa.inspect(blank.engine).get_foreign_keys("fraud_predictions")} == {
         "attendance_events", "model_versions", "tenants", "persons", "sites"}
 
-    migrate(blank, "head")   # and up again
+    migrate(blank, "0004")   # and up again
     with blank.read() as session:
         assert set(session.scalars(sa.text("SELECT attendance_event_id FROM unscored_attendance"))) == {
             ids["unscored"], new}
+
+
+_V2_FEATURES = {"biometric_quality_score": 0.91, "gps_accuracy": 8.0, "velocity_kmh": None, "rule_score": 0.05}
+
+
+def test_0005_stores_features_as_an_array_and_deletes_predictions_with_their_event(blank: Runtime) -> None:
+    migrate(blank, "0004")
+    world = make_world(blank)
+    person, site = world.person_ids["P1"], world.site_ids["S1"]
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with blank.transaction() as session:
+        session.execute(sa.insert(_EVENTS), [
+            {"tenant_id": world.tenant_id, "client_event_id": key, "ts": now, "received_at": now, "kind": "check_in",
+             "person_id": person, "site_id": site, "lat": 38.7, "lon": -9.1, "mock_location": False}
+            for key in ("kept", "deleted")])
+        ids = dict(session.execute(sa.select(_EVENTS.c.client_event_id, _EVENTS.c.id)).all())
+        session.execute(sa.insert(_PREDICTIONS), [
+            {"tenant_id": world.tenant_id, "attendance_event_id": ids[key], "person_id": person, "site_id": site,
+             "ts": now, "score": 0.1, "scorer": "heuristic", "features": _V2_FEATURES, "reasons": [],
+             "created_at": now} for key in ("kept", "deleted")])
+
+    migrate(blank, "head")
+    assert sa.inspect(blank.engine).get_foreign_keys("fraud_predictions") == []
+    with blank.transaction() as session:
+        row = session.execute(sa.select(FraudPrediction.features, FraudPrediction.feature_version)
+                              .where(FraudPrediction.attendance_event_id == ids["kept"])).one()
+        assert row.feature_version == 2 and len(row.features) == len(FEATURE_NAMES_BY_VERSION[2])
+        assert {k: v for k, v in feature_dict(row.features, 2).items() if v is not None} == {
+            k: v for k, v in _V2_FEATURES.items() if v is not None}
+        session.execute(sa.delete(AttendanceEvent).where(AttendanceEvent.id == ids["deleted"]))
+    with blank.read() as session:   # the trigger took the deleted event's prediction with it
+        assert set(session.scalars(sa.select(FraudPrediction.attendance_event_id))) == {ids["kept"]}
+
+    migrate(blank, "0004", down=True)
+    with blank.read() as session:
+        assert session.execute(sa.select(_PREDICTIONS.c.features)).scalar_one() == {
+            **{name: None for name in FEATURE_NAMES_BY_VERSION[2]}, **_V2_FEATURES}
+    assert {fk["referred_table"] for fk in sa.inspect(blank.engine).get_foreign_keys("fraud_predictions")} == {
+        "attendance_events", "model_versions"}
+
+
+def test_deleting_a_tenant_deletes_its_predictions(blank: Runtime) -> None:
+    """No foreign key cascades to fraud_predictions any more: the events' delete trigger must
+    fire for the cascaded delete of a tenant's events too."""
+    migrate(blank, "head")
+    world = make_world(blank)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with blank.transaction() as session:
+        event = AttendanceEvent(tenant_id=world.tenant_id, client_event_id="e1", ts=now, received_at=now,
+                                kind=AttendanceKind.CHECK_IN, person_id=world.person_ids["P1"],
+                                site_id=world.site_ids["S1"], lat=38.7, lon=-9.1, mock_location=False)
+        session.add(event)
+        session.flush()
+        session.add(FraudPrediction(tenant_id=world.tenant_id, attendance_event_id=event.id,
+                                    person_id=event.person_id, site_id=event.site_id, ts=now, score=0.2,
+                                    scorer=Scorer.HEURISTIC, features=[None] * len(FEATURE_NAMES),
+                                    feature_version=FEATURE_VERSION))
+    with blank.transaction() as session:
+        session.execute(sa.delete(Tenant).where(Tenant.id == world.tenant_id))
+    with blank.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(FraudPrediction)) == 0

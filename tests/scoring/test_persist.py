@@ -1,6 +1,7 @@
 """Writing predictions: PostgreSQL takes them by binary COPY into a staging table with either
 driver (psycopg 3 ``cursor.copy``, psycopg2 ``copy_expert``); both must store exactly what the
-plain SQLAlchemy path would: same scores, features (missing ones as JSON null), reasons, times."""
+plain SQLAlchemy path would: same scores, features (an array, missing ones read as None),
+reasons, times; the payload follows PostgreSQL's binary COPY format, arrays included."""
 from __future__ import annotations
 
 import math
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from backend.config import Settings
 from backend.models import FraudPrediction
 from backend.runtime import Runtime
+from backend.scoring.catalog import FEATURE_NAMES
 from backend.scoring.pgcopy import binary_rows
 from backend.scoring.service import score_checkins
 from tests.scoring.conftest import Seeded, reset_scoring
@@ -46,8 +48,9 @@ def test_psycopg3_and_psycopg2_store_identical_predictions(small: Seeded, psycop
 
     assert via_psycopg3 == via_psycopg2
     features = [f for *_, f, _ in via_psycopg3.values()]
-    assert all(isinstance(v, float | int) or v is None for f in features for v in f.values())
-    assert any(v is None for f in features for v in f.values())   # missing (NaN) features are JSON null
+    assert all(len(f) == len(FEATURE_NAMES) for f in features)
+    assert all(isinstance(v, float) or v is None for f in features for v in f)
+    assert any(v is None for f in features for v in f)   # missing (NaN) features read as None
     assert any(reasons for *_, reasons in via_psycopg3.values())
 
 
@@ -58,3 +61,10 @@ def test_the_copy_payload_follows_the_binary_format() -> None:
             + np.array(0.5, ">f8").tobytes() + b"\x00\x00\x00\x03" + b"\x01[]")
     assert payload.startswith(header + row1) and payload.endswith(b"\xff\xff")
     assert len(payload) == len(header) + len(row1) + (2 + 12 + 12 + 4 + 8) + 2
+
+
+def test_a_float_array_column_is_a_one_dimensional_float8_array() -> None:
+    payload = binary_rows([(np.array([[1.5, math.nan]]), "float8[]")])
+    field = (np.array([1, 0, 701, 2, 1], ">i4").tobytes()
+             + b"\x00\x00\x00\x08" + np.array(1.5, ">f8").tobytes() + b"\x00\x00\x00\x08" + np.array(math.nan, ">f8").tobytes())
+    assert payload == b"PGCOPY\n\xff\r\n\x00" + bytes(8) + b"\x00\x01" + len(field).to_bytes(4, "big") + field + b"\xff\xff"
