@@ -52,6 +52,7 @@ from backend.simulator import WorldParams
 from backend.simulator.seed import seed_world
 from tests.bench.web_process import web_process
 from tests.bench.harness import BenchContext, median, percentile
+from workers.worker import settle_heap
 
 E2E_RATE = 200.0          # check-ins per second
 E2E_SECONDS = 10.0
@@ -70,6 +71,7 @@ def run(ctx: BenchContext) -> dict[str, float | int | str]:
         # The latency run first: after the bulk scoring, autovacuum (~14k new predictions, as
         # many deleted queue rows) would share the two cores with it.
         figures.update(_end_to_end(runtime, tenant_id))
+        settle_heap()   # what a worker process does at startup (workers.worker)
         figures.update(_compute_only(runtime, tenant_id))
         figures.update(_throughput(runtime, tenant_id))
         figures.update(_raw_predict(runtime, tenant_id, dataset, figures))
