@@ -68,8 +68,9 @@ def test_an_admin_retrains_from_the_page_and_the_new_version_arrives_live(
 
     sign_in(login[Role.ADMIN], DEMO_PASSWORD)
     dash_duo.driver.get(live_url + "/models")
-    empty = dash_duo.wait_for_element(f"#{ids.MODELS_EMPTY}")
-    assert "No model trained yet" in empty.text and "heuristic" in empty.text
+    # Waited for by text, then read afresh: the page's first callbacks may re-render it.
+    dash_duo.wait_for_contains_text(f"#{ids.MODELS_EMPTY}", "No model trained yet")
+    assert "heuristic" in dash_duo.find_element(f"#{ids.MODELS_EMPTY}").text
     assert "heuristic rules" in dash_duo.find_element(f"#{ids.MODELS_STATUS}").text
     dash_duo.wait_for_text_to_equal("#live-badge", "Live", timeout=10)
     # Remember every stage the progress area shows, and that no reload happens.

@@ -35,7 +35,7 @@ from backend.simulator import DEMO_PASSWORD, WorldParams, ensure_demo_world
 from backend.geo import haversine_m
 from backend.simulator.history import History, generate_history
 from backend.simulator.live import run_live_feed
-from backend.simulator.live_sim import LiveSimulator
+from backend.simulator.live_sim import ADMIT_AHEAD_S, LiveSimulator
 from backend.simulator.live_world import load_live_world
 from backend.simulator.seed import LIVE_TOKEN_NAME, seed_world
 from backend.simulator.world import build_world
@@ -296,12 +296,16 @@ def test_honest_check_ins_do_not_look_like_the_planted_ones(small: tuple[Runtime
     assert w.unscored == set(w.attendance)   # queued by the insert trigger: the worker scores the history too
 
 
-def test_every_kind_appears_in_the_last_fifth_of_the_history(small_pg: tuple[Runtime, int],
-                                                             full_pg: tuple[int, dict[str, int], float],
-                                                             pg_runtime: Runtime) -> None:
-    """A time-based train/holdout split finds every kind in its holdout."""
+def test_every_kind_appears_in_the_training_holdout(small_pg: tuple[Runtime, int],
+                                                    full_pg: tuple[int, dict[str, int], float],
+                                                    pg_runtime: Runtime) -> None:
+    """A time-based train/holdout split (the newest ``ml_holdout_fraction`` of the history)
+    finds every kind in its holdout. (It checked the newest fifth before: the newest case of a
+    kind lies in the last of six segments of the span up to its latest eligible duty, which
+    can reach back past a fifth, so the test failed at some times of day.)"""
+    holdout = Settings.model_fields["ml_holdout_fraction"].default
     for tenant_id, days in ((small_pg[1], SMALL.days), (full_pg[0], 30)):
-        cut = END - timedelta(days=days) * 0.2
+        cut = END - timedelta(days=days) * holdout
         with pg_runtime.read() as s:
             late = set(s.scalars(sa.select(GroundTruth.kind).where(GroundTruth.tenant_id == tenant_id,
                                                                    GroundTruth.window_start >= cut)))
@@ -450,8 +454,17 @@ def test_live_feed_plants_misconduct_too(live_run: tuple[Any, float, list[dict[s
     mock = [e for e in check_ins if e.mock_location]
     foreign = [e for e in check_ins if e.device_id != world.persons[e.person].device_id]
     assert far and mock and foreign, (len(far), len(mock), len(foreign))
-    rostered = sum(1 for s in world.shifts if start < s.starts < start + LIVE_HOURS * 3600)
-    assert len(check_ins) < rostered + 10   # no-shows, a few off-roster punches
+    end = start + LIVE_HOURS * 3600
+    # Shifts that clock in during the feed: those not already clocked in at its start, and
+    # those starting just after it (guards arrive a few minutes early).
+    due = [s for s in world.shifts if s.ends > start and s.starts < end + ADMIT_AHEAD_S
+           and not (s.starts <= start and s.code in world.clocked_in)]
+    on_roster = [e for e in check_ins
+                 if any(s.person == e.person and abs(e.ts.timestamp() - max(s.starts, start)) < 3600 for s in due)]
+    assert len(on_roster) < len(due)          # at most one check-in per shift, and some no-shows
+    # Off-roster punches are Poisson arrivals, one fraud kind's share of the shifts.
+    expected = len(due) / len(FraudKind)
+    assert len(check_ins) - len(on_roster) <= expected + 5 * expected ** 0.5
 
 
 def test_live_world_reads_the_embedded_sqlite_world(sim_sqlite: Runtime) -> None:
