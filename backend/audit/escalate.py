@@ -20,7 +20,7 @@ from backend.audit.types import ESCALATED, INCIDENT_TYPE, LABELS, RANK, FindingT
 from backend.audit.window import at
 from backend.enums import Role, Severity, TicketPriority, TicketSource
 from backend.events import EventPublisher
-from backend.tickets import TicketSpec, open_or_add_occurrence
+from backend.tickets import TicketSpec, open_or_add_occurrences
 
 PRIORITY: dict[Severity, TicketPriority] = {Severity.CRITICAL: TicketPriority.P1, Severity.HIGH: TicketPriority.P2}
 ASSIGNEE = Role.SUPERVISOR   # audits are operations: supervisors act on them
@@ -87,7 +87,5 @@ def escalate(session: Session, publisher: EventPublisher, tenant_id: int, new_fi
             specs.append(_joining_spec(tenant_id, f, incident, rules))
         elif f.severity in ESCALATED:
             specs.append(_finding_spec(tenant_id, f, rules))
-    # One key order for every worker: concurrent audits lock tickets in the same order.
-    for spec in sorted(specs, key=lambda s: (s.dedup_key, s.occurred_at or now)):
-        open_or_add_occurrence(session, publisher, spec, now=now)
+    open_or_add_occurrences(session, publisher, specs, now=now)
     return len(specs)

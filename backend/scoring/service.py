@@ -37,7 +37,7 @@ from backend.scoring.model import ModelState, model_cache
 from backend.scoring.persist import dequeue, insert_anomalies, insert_predictions
 from backend.scoring.scorer import Scored, score_batch
 from backend.scoring.sql import Query, in_list, param
-from backend.tickets import TicketSpec, open_or_add_occurrence
+from backend.tickets import TicketSpec, open_or_add_occurrences
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,5 @@ def _open_tickets(session: Session, publisher: EventPublisher, settings: Setting
                      "reasons": [r.text for r in scored.reasons[i]], "types": [k.value for k in scored.kinds[i]]},
             occurred_at=datetime.fromtimestamp(float(e.t[i]), UTC),
             dedup_window=timedelta(hours=settings.scoring_ticket_dedup_hours), assignee_role=Role.SECURITY_MANAGER))
-    # One key order for every worker: concurrent batches lock tickets in the same order.
-    for spec in sorted(specs, key=lambda s: (s.dedup_key, s.occurred_at or now)):
-        open_or_add_occurrence(session, publisher, spec, now=now)
+    open_or_add_occurrences(session, publisher, specs, now=now)
     return len(specs)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from backend.enums import EventType, Role, Severity, TicketPriority, TicketSource, TicketState
 from backend.models import EventLogEntry, Site, Ticket, TicketHistory, User
 from backend.runtime import Runtime
-from backend.tickets import TicketSpec, open_or_add_occurrence
+from backend.tickets import TicketSpec, open_or_add_occurrence, open_or_add_occurrences
 from backend.tickets.sla import SLAS
 from tests.factories import World, make_world
 
@@ -124,3 +124,56 @@ def test_without_a_site_scoped_manager_any_manager_of_the_tenant_gets_it(pg_runt
     with pg_runtime.transaction() as session:
         open_or_add_occurrence(session, pg_runtime.events, _spec(world, "any", site_id=other_site), now=NOW)
     assert _tickets(pg_runtime, world.tenant_id)[0].assignee_user_id == manager
+
+
+def test_a_batch_files_its_specs_as_one_by_one_filing_would(any_runtime: Runtime) -> None:
+    """``open_or_add_occurrences`` (scoring's and audits' path) against one call per spec in
+    time order: same tickets, occurrences, escalations, outcomes, history and events, although
+    the batch is shuffled and files its upserts in rounds. The specs cross a window bucket
+    boundary (joining the ticket an earlier spec of the batch opened), outlive a window,
+    repeat keys within a bucket, escalate, and include keys without a window."""
+    window = timedelta(hours=24)
+    base = datetime(2026, 11, 16, 23, 0, tzinfo=UTC)   # an hour before a window bucket boundary
+    plan = [("fraud:p1:gps", 0, Severity.HIGH, TicketPriority.P3, window),
+            ("fraud:p1:gps", 2, Severity.CRITICAL, TicketPriority.P2, window),   # next bucket: joins
+            ("fraud:p1:gps", 3, Severity.MEDIUM, TicketPriority.P4, window),
+            ("fraud:p1:gps", 26, Severity.HIGH, TicketPriority.P3, window),      # a window later: new
+            ("fraud:p1:gps", 27, Severity.HIGH, TicketPriority.P3, window),
+            ("fraud:p2:geo", 1, Severity.MEDIUM, TicketPriority.P3, window),
+            ("fraud:p2:geo", 1.5, Severity.HIGH, TicketPriority.P3, window),
+            ("audit:s1", 0, Severity.MEDIUM, TicketPriority.P3, None),
+            ("audit:s1", 5, Severity.HIGH, TicketPriority.P2, None)]
+
+    def specs(world: World) -> list[TicketSpec]:
+        return [_spec(world, key, severity=severity, priority=priority, dedup_window=dedup,
+                      occurred_at=base + timedelta(hours=hours), details={"n": n})
+                for n, (key, hours, severity, priority, dedup) in enumerate(plan)]
+
+    def filed(world: World) -> tuple[list[tuple[object, ...]], list[str], list[str]]:
+        with any_runtime.read() as session:
+            tickets = session.execute(sa.select(Ticket.dedup_key, Ticket.occurrences, Ticket.severity,
+                                                Ticket.priority, Ticket.ack_due_at, Ticket.details["n"].as_integer(),
+                                                Ticket.assignee_user_id.is_not(None))
+                                      .where(Ticket.tenant_id == world.tenant_id).order_by(Ticket.dedup_key)).all()
+            history = session.scalars(sa.select(TicketHistory.action).where(TicketHistory.tenant_id == world.tenant_id)
+                                      .order_by(TicketHistory.action)).all()
+            events = session.scalars(sa.select(EventLogEntry.type).where(EventLogEntry.tenant_id == world.tenant_id)
+                                     .order_by(EventLogEntry.type)).all()
+        return [tuple(t) for t in tickets], list(history), [str(e) for e in events]
+
+    single, batch = make_world(any_runtime), make_world(any_runtime)
+    one_by_one = []
+    for spec in specs(single):
+        with any_runtime.transaction() as session:
+            one_by_one.append(open_or_add_occurrence(session, any_runtime.events, spec, now=NOW))
+    shuffled = list(reversed(specs(batch)))
+    with any_runtime.transaction() as session:
+        outcomes = open_or_add_occurrences(session, any_runtime.events, shuffled, now=NOW)
+    outcomes.reverse()
+    assert [(o.created, o.occurrences, o.dedup_key) for o in outcomes] == \
+        [(o.created, o.occurrences, o.dedup_key) for o in one_by_one]
+    tickets, history, events = filed(batch)
+    assert (tickets, history, events) == filed(single)
+    assert [t[:2] for t in tickets] == [("audit:s1", 2), ("fraud:p1:gps@20773", 3), ("fraud:p1:gps@20775", 2),
+                                        ("fraud:p2:geo@20774", 2)]
+    assert tickets[1][2:4] == (Severity.CRITICAL, TicketPriority.P2)   # escalated by the joining occurrence
