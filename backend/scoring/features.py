@@ -39,6 +39,7 @@ class FeatureBatch:
     events: Events
     values: dict[str, np.ndarray]                 # feature name -> float column (NaN = missing)
     context: dict[str, np.ndarray] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)   # person id -> name, for every person it cites
 
     def __len__(self) -> int:
         return len(self.events)
@@ -67,7 +68,7 @@ def features_of(inputs: BatchInputs) -> FeatureBatch:
         "battery_level": e.battery, "is_check_out": e.is_out, "mock_location": e.mock,
         "geofence_distance_meters": np.maximum(distance_m(e.site_lat, e.site_lon, e.lat, e.lon) - e.site_radius, 0.0),
     }
-    context: dict[str, np.ndarray] = {}
+    context: dict[str, np.ndarray] = {"device_owner": inputs.device_owner}
     history = TimeIndex(inputs.history["person"], inputs.history["t"], vocabulary(inputs.history["person"], e.person))
     duty_start = _duty_start(inputs, history)
     context["duty_minutes"] = (e.t - duty_start) / MINUTE
@@ -83,7 +84,7 @@ def features_of(inputs: BatchInputs) -> FeatureBatch:
     missing = set(FEATURE_NAMES) - set(values)
     assert not missing, f"features not computed: {missing}"
     return FeatureBatch(events=e, values={n: np.asarray(values[n], dtype=np.float64) for n in FEATURE_NAMES},
-                        context=context)
+                        context=context, names=inputs.names)
 
 
 def _duty_start(inputs: BatchInputs, history: TimeIndex) -> np.ndarray:

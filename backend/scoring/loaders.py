@@ -4,12 +4,13 @@ set-based queries (one per input, whatever the batch size; never one per event):
 the events; their sites; the persons' punches of the 30 days before; punches on the same
 phones in the 12 h before; the persons' shifts around the batch; their confirmed cases; their
 location fixes and the sites' tour scans of the 16 h before (a duty's length); the sites'
-tours. Windows are relative to the batch's earliest and latest event; the features then cut
+tours; and, for the reasons' sentences, the owners of the phones punched from that are not
+the puncher's and the names of everyone a reason may cite (read here, with the rest, so that
+scoring a loaded batch touches no database). Windows are relative to the batch's earliest and latest event; the features then cut
 each event's own window out of them, so a feature never depends on how events were batched.
 
 Statements are ``sql.Query`` objects (compiled once); the large reads return numbers only,
-straight into numpy. Names are read later, only for the events whose reasons cite them
-(``names_of``, ``device_owners``)."""
+straight into numpy."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -94,6 +95,8 @@ class BatchInputs:
     pings: Columns          # person, t, lat, lon
     scans: Columns          # site, t
     tours: dict[int, list[tuple[int, int, str, str]]]   # site -> (interval min, checkpoints, from, to)
+    device_owner: np.ndarray  # per event: whom its phone is registered to if not the puncher (else -1)
+    names: dict[int, str]     # person id -> name: the batch's persons, their phones' other users and owners
 
 
 _EVENT_COLUMNS = ("id", "person", "site", "is_out", "t", "lat", "lon", "accuracy", "biometric", "mock",
@@ -184,6 +187,8 @@ def load_batch(session: Session, tenant_id: int, ids: list[int]) -> BatchInputs 
     devices = Columns(zip(("id", "device", "person", "t"), _DEVICES.arrays(
         session, tenant=tenant_id, ids=list(ids), since=t0 - DEVICE_LOOKBACK_S, until=t1), strict=True))
     case_person, case_known = fraud_case_times(session, tenant_id, persons, t0 - HISTORY_S, t1)
+    owners = device_owners(session, tenant_id, raw["id"][raw["foreign"] >= 1].tolist())
+    cited = set(persons) | set(devices["person"].tolist()) | set(owners.values())
     return BatchInputs(
         events=_assemble(raw, sites, devices), sites=sites, history=history,
         devices=Columns(device=devices["device"], person=devices["person"], t=devices["t"]),
@@ -195,7 +200,9 @@ def load_batch(session: Session, tenant_id: int, ids: list[int]) -> BatchInputs 
             session, tenant=tenant_id, persons=persons, since=t0 - DUTY_MAX_S, until=t1), strict=True)),
         scans=Columns(zip(("site", "t"), _SCANS.arrays(
             session, tenant=tenant_id, sites=batch_sites, since=t0 - DUTY_MAX_S, until=t1), strict=True)),
-        tours=_tours(session, tenant_id, batch_sites))
+        tours=_tours(session, tenant_id, batch_sites),
+        device_owner=np.array([owners.get(event, -1) for event in raw["id"].tolist()], dtype=np.int64),
+        names=names_of(session, tenant_id, cited))
 
 
 def _assemble(raw: Columns, sites: Sites, devices: Columns) -> Events:
@@ -227,7 +234,7 @@ def _tours(session: Session, tenant_id: int, sites: list[int]) -> dict[int, list
     return tours
 
 
-# -- read later, only for the events whose reasons need them ---------------------------------
+# -- for the reasons' sentences ---------------------------------------------------------------
 
 _NAMES = Query(lambda: sa.select(Person.id, Person.name).where(Person.tenant_id == param("tenant"),
                                                                 in_list(Person.id, "persons", _BIG)))

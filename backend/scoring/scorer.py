@@ -10,14 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy.orm import Session
-
 from backend.config import Settings
 from backend.enums import FraudKind, Scorer
 from backend.scoring.catalog import FEATURE_NAMES, SPECS
 from backend.scoring.features import FeatureBatch
 from backend.scoring.heuristic import heuristic_scores
-from backend.scoring.loaders import device_owners, names_of
 from backend.scoring.model import LoadedModel, to_score
 from backend.scoring.reasons import DESCRIBERS, MAX_REASONS, Reason, RowView, explain, fraud_kinds, remarkable
 
@@ -32,8 +29,8 @@ class Scored:
     names: dict[int, str]                # person id -> name, for the persons the batch cites
 
 
-def score_batch(session: Session, tenant_id: int, batch: FeatureBatch, model: LoadedModel | None,
-                settings: Settings) -> Scored:
+def score_batch(batch: FeatureBatch, model: LoadedModel | None, settings: Settings) -> Scored:
+    """Pure computation on a loaded batch (no database: the worker's compute stage)."""
     anchor = settings.scoring_anomaly_threshold
     n = len(batch)
     names_order = [name for name in FEATURE_NAMES if name in DESCRIBERS]
@@ -48,7 +45,7 @@ def score_batch(session: Session, tenant_id: int, batch: FeatureBatch, model: Lo
         score, weights, scorer = result.score, result.weights[:, [FEATURE_NAMES.index(f) for f in names_order]], \
             Scorer.HEURISTIC
     flagged = score >= anchor
-    names = _names(session, tenant_id, batch, flagged)
+    names = batch.names
     # Only rows worth explaining with a remarkable, positively weighted feature get sentences.
     explained = (score >= settings.scoring_explain_min_score)[:, None]
     candidate = np.where(worth & (weights > 0) & explained, weights, 0.0)
@@ -90,18 +87,6 @@ def _model_weights(model: LoadedModel, batch: FeatureBatch, score: np.ndarray, a
         share = np.divide(rules, total, out=np.zeros_like(rules), where=total > 0)
         out += share * contributions[:, [model.features.index("rule_score")]]
     return out
-
-
-def _names(session: Session, tenant_id: int, batch: FeatureBatch, flagged: np.ndarray) -> dict[int, str]:
-    """Names of the persons reasons and events cite: flagged rows' guards, the colleagues
-    whose phone was used. Two small reads (none when no row needs them)."""
-    foreign = np.flatnonzero(batch.values["foreign_device"] >= 1)
-    owners = device_owners(session, tenant_id, batch.events.id[foreign].tolist())
-    batch.context["device_owner"] = np.array([owners.get(int(e), -1) for e in batch.events.id], dtype=np.int64)
-    wanted = set(batch.events.person[flagged].tolist()) | set(owners.values())
-    shared = np.nan_to_num(batch.values["shared_device_minutes"], nan=np.inf) <= 60
-    wanted |= set(batch.context["shared_device_person"][shared].tolist())
-    return names_of(session, tenant_id, wanted)
 
 
 def _context(batch: FeatureBatch, i: int) -> dict[str, object]:

@@ -65,17 +65,20 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
     now = now or utcnow()
     with runtime.read() as session:
         pending = pending_ids(session, settings, tenant_id, ids, now, coalesce=coalesce)
+        state = model_cache(runtime).active(session, tenant_id) if pending else None
     parts = [pending[lo:lo + PART_ROWS] for lo in range(0, len(pending), PART_ROWS)]
     results: list[tuple[int, int, int]] = []
     scored: Scored | None = None
     # Three stages overlap: the reader loads part k+1 and the writer writes part k-1 (the
     # database busy, their threads waiting on it) while this thread computes part k (Python
-    # busy). Each part is written in its own transaction: a crash leaves whole parts scored and
-    # the rest unscored, for the retry or the sweeper.
+    # busy; no database: a round trip from here would queue for the GIL on its way back).
+    # Each part is written in its own transaction: a crash leaves whole parts scored and the
+    # rest unscored, for the retry or the sweeper. The model is the one active at the start.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-reader") as reader, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-writer") as writer:
         loading = reader.submit(_load, runtime, tenant_id, parts[0]) if parts else None
         writing: Future[tuple[int, int, int]] | None = None
+        unreported = state     # a model load failure is published once, with the first part
         for k, part in enumerate(parts):
             assert loading is not None
             inputs = loading.result()
@@ -83,10 +86,13 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
             if inputs is None:
                 _forget(runtime, tenant_id, part)
                 continue
-            batch, scored, state = _compute(runtime, tenant_id, inputs)
+            assert state is not None
+            batch = features_of(inputs)
+            scored = score_batch(batch, state.model, settings)
             if writing is not None:
                 results.append(writing.result())
-            writing = writer.submit(_write, runtime, tenant_id, part, batch, scored, state, now)
+            writing = writer.submit(_write, runtime, tenant_id, part, batch, scored, unreported, now)
+            unreported = None
         if writing is not None:
             results.append(writing.result())
     if scored is None:
@@ -109,20 +115,12 @@ def _load(runtime: Runtime, tenant_id: int, part: list[int]) -> BatchInputs | No
         return load_batch(session, tenant_id, part)
 
 
-def _compute(runtime: Runtime, tenant_id: int, inputs: BatchInputs) -> tuple[FeatureBatch, Scored, ModelState]:
-    """Features, scores and reasons of a loaded part."""
-    batch = features_of(inputs)
-    with runtime.read() as session:
-        state = model_cache(runtime).active(session, tenant_id)
-        return batch, score_batch(session, tenant_id, batch, state.model, runtime.settings), state
-
-
 def _write(runtime: Runtime, tenant_id: int, part: list[int], batch: FeatureBatch, scored: Scored,
-           state: ModelState, now: datetime) -> tuple[int, int, int]:
+           state: ModelState | None, now: datetime) -> tuple[int, int, int]:
     with runtime.transaction() as session:
         result = persist_scores(session, runtime.events, runtime.settings, tenant_id, batch, scored, now,
                                 queued=part, written_at=utcnow())
-        if state.failure:
+        if state is not None and state.failure:
             log.error("tenant %d: %s", tenant_id, state.failure)
             runtime.events.publish(session, EventType.SYSTEM, tenant_id, severity=Severity.HIGH,
                                    data={"component": "scoring", "message": state.failure,

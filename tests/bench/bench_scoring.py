@@ -114,8 +114,7 @@ def _compute_only(runtime: Runtime, tenant_id: int) -> dict[str, float]:
         for lo in range(0, len(ids), chunk):
             batch = compute_features(session, tenant_id, ids[lo:lo + chunk])
             assert batch is not None
-            score_batch(session, tenant_id, batch, model_cache(runtime).active(session, tenant_id).model,
-                        runtime.settings)
+            score_batch(batch, model_cache(runtime).active(session, tenant_id).model, runtime.settings)
     return {"scoring_compute_only_checkins_per_s": round(len(ids) / (time.perf_counter() - started), 1)}
 
 
