@@ -6,8 +6,9 @@ phones in the 12 h before; the persons' shifts around the batch; their confirmed
 location fixes and the sites' tour scans of the 16 h before (a duty's length); the sites'
 tours; and, for the reasons' sentences, the owners of the phones punched from that are not
 the puncher's and the names of everyone a reason may cite (read here, with the rest, so that
-scoring a loaded batch touches no database). Windows are relative to the batch's earliest and latest event; the features then cut
-each event's own window out of them, so a feature never depends on how events were batched.
+scoring a loaded batch touches no database). Windows are relative to the batch's earliest and
+latest event; the features then cut each event's own window out of them, so a feature never
+depends on how events were batched.
 
 Statements are ``sql.Query`` objects (compiled once); the large reads return numbers only,
 straight into numpy."""

@@ -77,7 +77,8 @@ def _pg_insert_predictions(session: Session, tenant_id: int, *, ids: np.ndarray,
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (id bigint, person bigint, "
                                "site bigint, ts float8, score float8, features float8[], reasons jsonb) "
                                "ON COMMIT DELETE ROWS")
-    payload = binary_rows([(ids, "int8"), (persons, "int8"), (sites, "int8"), (np.asarray(ts, dtype=np.float64), "float8"),
+    payload = binary_rows([(ids, "int8"), (persons, "int8"), (sites, "int8"),
+                           (np.asarray(ts, dtype=np.float64), "float8"),
                            (np.asarray(scores, dtype=np.float64), "float8"),
                            (np.asarray(features, dtype=np.float64), "float8[]")], jsonb=reasons)
     copy_in(session, _STAGE, _STAGE_COLUMNS, payload)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from backend.config import Settings
 from backend.enums import FraudKind, Scorer
 from backend.scoring.catalog import FEATURE_NAMES, SPECS
