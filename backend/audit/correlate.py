@@ -33,7 +33,7 @@ from backend.audit.duties import Duties
 from backend.audit.findings import StoredFinding
 from backend.audit.names import Names
 from backend.audit.presence import PersonSeries
-from backend.audit.sql import epoch, f8, fetch_arrays, i8
+from backend.audit.sql import fetch_arrays, i8, t8
 from backend.audit.types import ABSENCE_TYPES, RANK, most_severe, raised
 from backend.audit.window import AuditWindow, at, iso
 from backend.enums import AlertKind, Severity
@@ -125,11 +125,11 @@ def alert_range(window: AuditWindow, correlation_s: float) -> tuple[float, float
 def load_alerts(session: Session, tenant_id: int, start: float, end: float) -> list[Alert]:
     a = NocAlert
     ids, sites, persons, ts, kinds, severities = fetch_arrays(session, sa.select(
-        i8(a.id), i8(a.site_id), i8(sa.func.coalesce(a.person_id, -1)), f8(epoch(a.ts)),
+        i8(a.id), i8(a.site_id), i8(sa.func.coalesce(a.person_id, -1)), t8(a.ts),
         i8(sa.case(*((a.kind == k.value, i) for i, k in enumerate(_KINDS)), else_=-1)),
         i8(sa.case(*((a.severity == s.value, i) for i, s in enumerate(_SEVERITIES)), else_=0)),
     ).where(a.tenant_id == tenant_id, a.ts > at(start), a.ts <= at(end)),
-        ["i8", "i8", "i8", "f8", "i8", "i8"])
+        ["i8", "i8", "i8", "t8", "i8", "i8"])
     return sorted((Alert(int(i), int(s), int(p) if p >= 0 else None, float(t), _KINDS[k], _SEVERITIES[v])
                    for i, s, p, t, k, v in zip(ids.tolist(), sites.tolist(), persons.tolist(), ts.tolist(),
                                                kinds.tolist(), severities.tolist(), strict=True) if k >= 0),

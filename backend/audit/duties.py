@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from backend.audit.rules import HOUR, AuditRules
-from backend.audit.sql import epoch, f8, fetch_arrays, i8
+from backend.audit.sql import fetch_arrays, i8, t8
 from backend.audit.window import AuditWindow, at
 from backend.enums import AttendanceKind
 from backend.models import AttendanceEvent, Shift
@@ -50,10 +50,10 @@ def load_duties(session: Session, tenant_id: int, window: AuditWindow, rules: Au
     lower = window.since - rules.close_grace_s - rules.at_work_after_s
     s = Shift
     shift_id, site_id, person_id, start, end = fetch_arrays(session, sa.select(
-        i8(s.id), i8(s.site_id), i8(sa.func.coalesce(s.person_id, -1)), f8(epoch(s.starts_at)), f8(epoch(s.ends_at)),
+        i8(s.id), i8(s.site_id), i8(sa.func.coalesce(s.person_id, -1)), t8(s.starts_at), t8(s.ends_at),
     ).where(s.tenant_id == tenant_id, s.starts_at <= at(window.as_of),
             s.starts_at > at(lower - MAX_SHIFT_S), s.ends_at > at(lower)).order_by(s.id),
-        ["i8", "i8", "i8", "f8", "f8"])
+        ["i8", "i8", "i8", "t8", "t8"])
     clock_in = np.full(len(shift_id), np.nan)
     clock_out = np.full(len(shift_id), np.nan)
     if len(shift_id):
@@ -66,9 +66,9 @@ def _match_attendance(session: Session, tenant_id: int, window: AuditWindow, rul
                       clock_in: np.ndarray, clock_out: np.ndarray) -> None:
     a = AttendanceEvent
     person, ts, is_out = fetch_arrays(session, sa.select(
-        i8(a.person_id), f8(epoch(a.ts)), i8(sa.case((a.kind == AttendanceKind.CHECK_OUT.value, 1), else_=0)),
+        i8(a.person_id), t8(a.ts), i8(sa.case((a.kind == AttendanceKind.CHECK_OUT.value, 1), else_=0)),
     ).where(a.tenant_id == tenant_id, a.ts >= at(float(start.min()) - CHECK_IN_EARLY_S),
-            a.ts <= at(window.as_of)), ["i8", "f8", "i8"])
+            a.ts <= at(window.as_of)), ["i8", "t8", "i8"])
     # Dense person numbers, so that (person, time) packs into one sortable float exactly.
     _, codes = np.unique(np.concatenate([person, person_id]), return_inverse=True)
     person, duty_person = codes[:len(person)], codes[len(person):]

@@ -25,7 +25,7 @@ from backend.audit.findings import FindingDraft
 from backend.audit.names import Names
 from backend.audit.reference import Reference
 from backend.audit.rules import MINUTE, AuditRules
-from backend.audit.sql import epoch, f8, fetch_arrays, i8
+from backend.audit.sql import f8, fetch_arrays, i8, t8
 from backend.audit.types import FindingType
 from backend.audit.window import AuditWindow, at, iso
 from backend.enums import Severity
@@ -60,11 +60,11 @@ class PersonSeries:
 
 def load_telemetry(session: Session, tenant_id: int, start: float, end: float) -> PersonSeries:
     """Every report of the tenant's phones in [start, end]: one UNION ALL over the inputs."""
-    branches = [sa.select(i8(m.person_id).label("person"), f8(epoch(m.ts)).label("ts"))
+    branches = [sa.select(i8(m.person_id).label("person"), t8(m.ts).label("ts"))
                 .where(m.tenant_id == tenant_id, m.ts >= at(start), m.ts <= at(end))
                 for m in (LocationPing, PhoneActivity, CheckpointScan, AttendanceEvent)]
     union = sa.union_all(*branches).subquery("telemetry")
-    person, ts = fetch_arrays(session, sa.select(union.c.person, union.c.ts), ["i8", "f8"])
+    person, ts = fetch_arrays(session, sa.select(union.c.person, union.c.ts), ["i8", "t8"])
     return PersonSeries.of(person, ts)
 
 
@@ -130,10 +130,10 @@ def low_at_work_shares(session: Session, tenant_id: int, duties: Duties, referen
     persons = sorted({int(d.person_id[i]) for i, *_ in spans})
     p = LocationPing
     person, ts, lat, lon = fetch_arrays(session, sa.select(
-        i8(p.person_id), f8(epoch(p.ts)), f8(p.lat), f8(p.lon),
+        i8(p.person_id), t8(p.ts), f8(p.lat), f8(p.lon),
     ).where(p.tenant_id == tenant_id, p.person_id.in_(persons),
             p.ts >= at(min(s for _, s, _, _ in spans)), p.ts <= at(max(e for _, _, e, _ in spans))),
-        ["i8", "f8", "f8", "f8"])
+        ["i8", "t8", "f8", "f8"])
     fixes = PersonSeries.of(person, ts, lat=lat, lon=lon)
     drafts = []
     for i, start, end, stage in spans:

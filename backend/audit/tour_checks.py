@@ -30,7 +30,7 @@ from backend.audit.findings import FindingDraft
 from backend.audit.names import Names
 from backend.audit.reference import Reference, TourInfo
 from backend.audit.rules import MINUTE, AuditRules
-from backend.audit.sql import epoch, f8, fetch_arrays, i8
+from backend.audit.sql import f8, fetch_arrays, i8, t8
 from backend.audit.types import FindingType
 from backend.audit.window import AuditWindow, at, iso
 from backend.enums import ScanMethod, Severity
@@ -82,10 +82,10 @@ class Scans:
 def _load_scans(session: Session, tenant_id: int, reference: Reference, start: float, end: float) -> Scans:
     c = CheckpointScan
     columns = fetch_arrays(session, sa.select(
-        i8(c.id), i8(sa.func.coalesce(c.tour_id, -1)), i8(c.checkpoint_id), i8(c.person_id), f8(epoch(c.ts)),
+        i8(c.id), i8(sa.func.coalesce(c.tour_id, -1)), i8(c.checkpoint_id), i8(c.person_id), t8(c.ts),
         f8(c.lat), f8(c.lon), i8(sa.case((c.method == ScanMethod.QR.value, 1), else_=0)),
     ).where(c.tenant_id == tenant_id, c.ts >= at(start), c.ts < at(end)),
-        ["i8", "i8", "i8", "i8", "f8", "f8", "f8", "i8"])
+        ["i8", "i8", "i8", "i8", "t8", "f8", "f8", "i8"])
     tags = [reference.checkpoints.get(cp, (np.nan, np.nan)) for cp in columns[2].tolist()]
     tag = np.array(tags, dtype=np.float64).reshape(-1, 2)
     return Scans(*columns, tag_lat=tag[:, 0], tag_lon=tag[:, 1])

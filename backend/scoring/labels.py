@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session
 
 from backend.enums import Disposition, TicketSource
 from backend.models import AttendanceEvent, GroundTruth, Ticket, TicketHistory
-from backend.scoring.sql import Query, at_epoch, epoch, f8, i8, in_list, in_values, param
+from backend.scoring.sql import Query, at_epoch, i8, in_list, in_values, param, t8
 
 
 def _cases_select() -> sa.Select[Any]:
     gt = GroundTruth
-    truth = (sa.select(i8(gt.person_id).label("person"), f8(epoch(gt.window_end)).label("known"))
+    truth = (sa.select(i8(gt.person_id).label("person"), t8(gt.window_end).label("known"))
              .where(gt.tenant_id == param("tenant"), gt.person_id.is_not(None), in_list(gt.person_id, "persons", _BIG),
                     gt.window_end >= at_epoch(param("since")), gt.window_end < at_epoch(param("until"))))
     ticket_event = Ticket.details["attendance_event_id"].as_integer()
-    tickets = (sa.select(i8(Ticket.person_id), f8(epoch(Ticket.resolved_at)))
+    tickets = (sa.select(i8(Ticket.person_id), t8(Ticket.resolved_at))
                .where(Ticket.tenant_id == param("tenant"), Ticket.source == TicketSource.FRAUD.value,
                       Ticket.disposition == Disposition.CONFIRMED_FRAUD.value, Ticket.person_id.is_not(None),
                       Ticket.resolved_at.is_not(None), in_list(Ticket.person_id, "persons", _BIG),
@@ -35,7 +35,7 @@ def _cases_select() -> sa.Select[Any]:
     return sa.select(union.c.person, union.c.known)
 
 
-_CASES = Query(_cases_select, ("i8", "f8"))
+_CASES = Query(_cases_select, ("i8", "t8"))
 _BIG = sa.BigInteger()
 
 

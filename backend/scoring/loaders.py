@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from backend.enums import AttendanceKind
 from backend.models import AttendanceEvent, CheckpointScan, LocationPing, Person, Shift, Site, Tour
 from backend.scoring.labels import fraud_case_times
-from backend.scoring.sql import Query, at_epoch, epoch, f8, i8, in_list, param
+from backend.scoring.sql import Query, at_epoch, f8, i8, in_list, param, t8
 
 HOUR = 3600.0
 DAY = 86_400.0
@@ -121,18 +121,18 @@ def _in_window(column: Any) -> Any:
 
 
 _EVENTS = Query(lambda: sa.select(
-    i8(_A.id), i8(_A.person_id), i8(_A.site_id), f8(_is_out()), f8(epoch(_A.ts)), f8(_A.lat), f8(_A.lon),
+    i8(_A.id), i8(_A.person_id), i8(_A.site_id), f8(_is_out()), t8(_A.ts), f8(_A.lat), f8(_A.lon),
     f8(_A.gps_accuracy_m), f8(_A.biometric_quality), f8(sa.case((_A.mock_location, 1), else_=0)), f8(_A.battery_pct),
-    f8(_A.signal_dbm), f8(epoch(_A.received_at)), f8(_foreign()))
+    f8(_A.signal_dbm), t8(_A.received_at), f8(_foreign()))
     .join(Person, Person.id == _A.person_id)
-    .where(_A.tenant_id == param("tenant"), in_list(_A.id, "ids", _BIG)), ("i8", "i8", "i8") + ("f8",) * 11)
+    .where(_A.tenant_id == param("tenant"), in_list(_A.id, "ids", _BIG)), ("i8", "i8", "i8", "f8", "t8") + ("f8",) * 7 + ("t8", "f8"))
 
 _HISTORY = Query(lambda: sa.select(
-    i8(_A.person_id), i8(_A.site_id), f8(_is_out()), f8(epoch(_A.ts)), f8(_A.lat), f8(_A.lon),
+    i8(_A.person_id), i8(_A.site_id), f8(_is_out()), t8(_A.ts), f8(_A.lat), f8(_A.lon),
     f8(_A.biometric_quality), f8(sa.case((_A.mock_location, 1), else_=0)), f8(_foreign()))
     .join(Person, Person.id == _A.person_id)
     .where(_A.tenant_id == param("tenant"), in_list(_A.person_id, "persons", _BIG), _in_window(_A.ts)),
-    ("i8", "i8") + ("f8",) * 7)
+    ("i8", "i8", "f8", "t8") + ("f8",) * 5)
 
 
 def _devices_select() -> Any:
@@ -140,30 +140,30 @@ def _devices_select() -> Any:
     phones = sa.select(_A.device_id).where(_A.tenant_id == param("tenant"), _A.device_id.is_not(None),
                                             in_list(_A.id, "ids", _BIG))
     return (sa.select(i8(_A.id), i8(sa.func.dense_rank().over(order_by=_A.device_id)), i8(_A.person_id),
-                      f8(epoch(_A.ts)))
+                      t8(_A.ts))
             .where(_A.tenant_id == param("tenant"), _A.device_id.in_(phones.scalar_subquery()), _in_window(_A.ts)))
 
 
-_DEVICES = Query(_devices_select, ("i8", "i8", "i8", "f8"))
+_DEVICES = Query(_devices_select, ("i8", "i8", "i8", "t8"))
 
 _SITES = Query(lambda: sa.select(Site.id, Site.lat, Site.lon, Site.geofence_radius_m, Site.timezone)
                .where(Site.tenant_id == param("tenant"), in_list(Site.id, "sites", _BIG)).order_by(Site.id))
 
-_SHIFTS = Query(lambda: sa.select(i8(Shift.person_id), f8(epoch(Shift.starts_at)), f8(epoch(Shift.ends_at)))
+_SHIFTS = Query(lambda: sa.select(i8(Shift.person_id), t8(Shift.starts_at), t8(Shift.ends_at))
                 .where(Shift.tenant_id == param("tenant"), Shift.person_id.is_not(None),
                        in_list(Shift.person_id, "persons", _BIG),
                        Shift.starts_at < at_epoch(param("until")), Shift.ends_at > at_epoch(param("since"))),
-                ("i8", "f8", "f8"))
+                ("i8", "t8", "t8"))
 
-_PINGS = Query(lambda: sa.select(i8(LocationPing.person_id), f8(epoch(LocationPing.ts)), f8(LocationPing.lat),
+_PINGS = Query(lambda: sa.select(i8(LocationPing.person_id), t8(LocationPing.ts), f8(LocationPing.lat),
                                  f8(LocationPing.lon))
                .where(LocationPing.tenant_id == param("tenant"), in_list(LocationPing.person_id, "persons", _BIG),
-                      _in_window(LocationPing.ts)), ("i8", "f8", "f8", "f8"))
+                      _in_window(LocationPing.ts)), ("i8", "t8", "f8", "f8"))
 
 # Only columns of the (tenant_id, site_id, ts) index: PostgreSQL answers from the index alone.
-_SCANS = Query(lambda: sa.select(i8(CheckpointScan.site_id), f8(epoch(CheckpointScan.ts)))
+_SCANS = Query(lambda: sa.select(i8(CheckpointScan.site_id), t8(CheckpointScan.ts))
                .where(CheckpointScan.tenant_id == param("tenant"), in_list(CheckpointScan.site_id, "sites", _BIG),
-                      _in_window(CheckpointScan.ts)), ("i8", "f8"))
+                      _in_window(CheckpointScan.ts)), ("i8", "t8"))
 
 _TOURS = Query(lambda: sa.select(Tour.site_id, Tour.interval_minutes, Tour.checkpoint_ids, Tour.active_from,
                                  Tour.active_to)

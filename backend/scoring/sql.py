@@ -23,7 +23,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 # Re-exported: the scoring modules build their statements from these.
-from backend.sql_functions import Kind, at_epoch, epoch, f8, i8  # noqa: F401
+from backend.sql_functions import Kind, at_epoch, epoch, f8, i8, t8  # noqa: F401
+from backend.sql_functions import columns_of, packed_select, unpack
 
 def param(name: str, type_: sa.types.TypeEngine[Any] | None = None) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=type_)
@@ -103,7 +104,7 @@ class Query:
         if found is None:
             found = self._build()
             if self.kinds and dialect.name == "postgresql":
-                found = _packed(found, self.kinds)
+                found = packed_select(found, self.kinds)
             with self._lock:
                 self._statements[dialect.name] = found
         return found
@@ -116,21 +117,14 @@ class Query:
         return list(self.execute(session, **params).all())
 
     def arrays(self, session: Session, **params: Any) -> list[np.ndarray]:
-        """One numpy array per column (the columns are all ``f8``/``i8``)."""
+        """One numpy array per column (the columns are all ``f8``/``i8``/``t8``)."""
         assert self.kinds is not None
         connection = session.connection()
         if connection.dialect.name != "postgresql":
-            rows = self.execute(session, **params).all()
-            columns = list(zip(*rows, strict=True)) if rows else [()] * len(self.kinds)
-            return [np.array(column, dtype=np.float64 if kind == "f8" else np.int64)
-                    for column, kind in zip(columns, self.kinds, strict=True)]
+            return columns_of(self.execute(session, **params).all(), self.kinds)
         if connection.dialect.driver == "psycopg":
-            row = self._fetch_binary(connection, params)
-        else:
-            row = self.execute(session, **params).one()
-        return [np.frombuffer(value or b"", dtype=">f8" if kind == "f8" else ">i8")
-                .astype(np.float64 if kind == "f8" else np.int64)
-                for value, kind in zip(row, self.kinds, strict=True)]
+            return unpack(self._fetch_binary(connection, params), self.kinds)
+        return unpack(self.execute(session, **params).one(), self.kinds)
 
     def _fetch_binary(self, connection: sa.Connection, params: dict[str, Any]) -> Any:
         """psycopg 3: the packed row in binary format. In text format the server hex-encodes
@@ -156,13 +150,3 @@ class Query:
                 self._driver_statements[dialect.name] = found
         return found
 
-
-def _packed(statement: sa.Select[Any], kinds: Sequence[Kind]) -> sa.Select[Any]:
-    """PostgreSQL: one row holding, per column, the binary values of every row concatenated
-    (``string_agg(float8send(x), '')``), read back with one numpy view: no Python object per
-    value, ~10x faster than fetching tuples for the large reads (location fixes, scans).
-    Aggregates of one query see the rows in the same order, so the columns stay aligned."""
-    inner = statement.subquery()
-    return sa.select(*(sa.func.string_agg(sa.func.float8send(column) if kind == "f8" else sa.func.int8send(column),
-                                          sa.literal_column("''::bytea"), type_=sa.LargeBinary)
-                       for column, kind in zip(inner.c, kinds, strict=True)))
