@@ -32,7 +32,7 @@ from backend.events import EventPublisher
 from backend.models import UnscoredAttendance, utcnow
 from backend.runtime import Runtime
 from backend.scoring.features import FeatureBatch, features_of
-from backend.scoring.loaders import BatchInputs, load_batch
+from backend.scoring.loaders import BatchInputs, PunchHistory, load_batch
 from backend.scoring.model import ModelState, model_cache
 from backend.scoring.persist import dequeue, insert_anomalies, insert_predictions
 from backend.scoring.scorer import Scored, score_batch
@@ -76,13 +76,14 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
     # rest unscored, for the retry or the sweeper. The model is the one active at the start.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-reader") as reader, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-writer") as writer:
-        loading = reader.submit(_load, runtime, tenant_id, parts[0]) if parts else None
+        carried = PunchHistory()
+        loading = reader.submit(_load, runtime, tenant_id, parts[0], carried) if parts else None
         writing: Future[tuple[int, int, int]] | None = None
         unreported = state     # a model load failure is published once, with the first part
         for k, part in enumerate(parts):
             assert loading is not None
             inputs = loading.result()
-            loading = reader.submit(_load, runtime, tenant_id, parts[k + 1]) if k + 1 < len(parts) else None
+            loading = reader.submit(_load, runtime, tenant_id, parts[k + 1], carried) if k + 1 < len(parts) else None
             if inputs is None:
                 _forget(runtime, tenant_id, part)
                 continue
@@ -109,10 +110,10 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
 PART_ROWS = 2500
 
 
-def _load(runtime: Runtime, tenant_id: int, part: list[int]) -> BatchInputs | None:
+def _load(runtime: Runtime, tenant_id: int, part: list[int], carried: PunchHistory) -> BatchInputs | None:
     """What a part's features read (None: none of its events exists any more)."""
     with runtime.read() as session:
-        return load_batch(session, tenant_id, part)
+        return load_batch(session, tenant_id, part, carried)
 
 
 def _write(runtime: Runtime, tenant_id: int, part: list[int], batch: FeatureBatch, scored: Scored,
