@@ -171,8 +171,8 @@ _TOURS = Query(lambda: sa.select(Tour.site_id, Tour.interval_minutes, Tour.check
 
 
 def load_batch(session: Session, tenant_id: int, ids: list[int],
-               carried: PunchHistory | None = None) -> BatchInputs | None:
-    """``carried``: the punches earlier batches of the same call read (see ``PunchHistory``)."""
+               carried: Carried | None = None) -> BatchInputs | None:
+    """``carried``: what the earlier parts of the same call read (see ``PersonWindow``)."""
     if not ids:
         return None
     raw = Columns(zip(_EVENT_COLUMNS, _EVENTS.arrays(session, tenant=tenant_id, ids=list(ids)), strict=True))
@@ -183,7 +183,8 @@ def load_batch(session: Session, tenant_id: int, ids: list[int],
     t0, t1 = float(raw["t"].min()), float(raw["t"].max()) + _SLACK_S
     persons = np.unique(raw["person"]).tolist()
     batch_sites = np.unique(raw["site"]).tolist()
-    history = (carried or PunchHistory()).read(session, tenant_id, persons, t0 - HISTORY_S, t1)
+    carried = carried or Carried()
+    history = carried.punches.read(session, tenant_id, persons, t0 - HISTORY_S, t1)
     sites = _sites(session, tenant_id, np.unique(np.concatenate([raw["site"], history["site"]])).tolist())
     devices = Columns(zip(("id", "device", "person", "t"), _DEVICES.arrays(
         session, tenant=tenant_id, ids=list(ids), since=t0 - DEVICE_LOOKBACK_S, until=t1), strict=True))
@@ -197,8 +198,7 @@ def load_batch(session: Session, tenant_id: int, ids: list[int],
             session, tenant=tenant_id, persons=persons, since=t0 - SHIFT_MARGIN_S, until=t1 + SHIFT_MARGIN_S),
             strict=True)),
         cases=Columns(person=case_person, known=case_known),
-        pings=Columns(zip(("person", "t", "lat", "lon"), _PINGS.arrays(
-            session, tenant=tenant_id, persons=persons, since=t0 - DUTY_MAX_S, until=t1), strict=True)),
+        pings=carried.fixes.read(session, tenant_id, persons, t0 - DUTY_MAX_S, t1),
         scans=Columns(zip(("site", "t"), _SCANS.arrays(
             session, tenant=tenant_id, sites=batch_sites, since=t0 - DUTY_MAX_S, until=t1), strict=True)),
         tours=_tours(session, tenant_id, batch_sites),
@@ -206,46 +206,59 @@ def load_batch(session: Session, tenant_id: int, ids: list[int],
         names=names_of(session, tenant_id, cited))
 
 
-class PunchHistory:
-    """The persons' punches read for the earlier parts of one scoring call, so that a part
-    reads only what they have not: consecutive parts' 30-day windows overlap almost entirely
-    (re-reading them was ~70% of the punches a sweeper chunk read). Holds every punch of
-    ``persons`` in [``since``, ``until``); used by one thread at a time (the call's reader).
+class PersonWindow:
+    """Rows of one per-person input (punches, location fixes) read for the earlier parts of a
+    scoring call, so that a part reads only the persons and the time they did not: consecutive
+    parts' windows overlap (the punches' 30 days almost entirely: re-reading them was ~55% of
+    the punches a sweeper chunk read). Holds every row of ``persons`` in [``since``,
+    ``until``); used by one thread at a time (the call's reader).
 
     Rows carried from an earlier part were read a moment earlier than the rest: as if the
     whole call had been loaded at once, which no feature can tell apart."""
 
-    def __init__(self) -> None:
+    def __init__(self, query: Query, columns: tuple[str, ...]) -> None:
+        self.query, self.columns = query, columns
         self.rows: Columns | None = None
         self.persons: set[int] = set()
         self.since = self.until = 0.0
 
     def read(self, session: Session, tenant_id: int, persons: list[int], since: float, until: float) -> Columns:
-        """Punches of ``persons`` in [since, until)."""
+        """Rows of ``persons`` in [since, until)."""
         if self.rows is None or since < self.since:     # nothing carried, or older than what is
-            self.rows = _punches(session, tenant_id, persons, since, until)
+            self.rows = self._fetch(session, tenant_id, persons, since, until)
             self.persons, self.since, self.until = set(persons), since, until
             return self.rows
         reads = [self.rows]
         newcomers = sorted(set(persons) - self.persons)
         end = max(until, self.until)
         if newcomers:
-            reads.append(_punches(session, tenant_id, newcomers, self.since, end))
+            reads.append(self._fetch(session, tenant_id, newcomers, self.since, end))
         if until > self.until and self.persons:
-            reads.append(_punches(session, tenant_id, sorted(self.persons), self.until, until))
-        if len(reads) > 1:
-            self.rows = Columns({name: np.concatenate([r[name] for r in reads]) for name in self.rows})
+            reads.append(self._fetch(session, tenant_id, sorted(self.persons), self.until, until))
+        rows = Columns({name: np.concatenate([r[name] for r in reads]) for name in self.columns})
+        # Parts come in time order: what starts before this window will not be asked for again
+        # (if it is, the window is read afresh).
+        current = rows["t"] >= since
+        self.rows = Columns({name: column[current] for name, column in rows.items()})
         self.persons.update(newcomers)
-        self.until = end
-        rows = self.rows
-        wanted = (rows["t"] >= since) & (rows["t"] < until) & np.isin(rows["person"], persons)
-        return Columns({name: column[wanted] for name, column in rows.items()})
+        self.since, self.until = since, end
+        wanted = self.rows["t"] < until
+        if not self.persons.issubset(persons):
+            wanted &= np.isin(self.rows["person"], persons)
+        return Columns({name: column[wanted] for name, column in self.rows.items()})
+
+    def _fetch(self, session: Session, tenant_id: int, persons: list[int], since: float, until: float) -> Columns:
+        return Columns(zip(self.columns, self.query.arrays(session, tenant=tenant_id, persons=persons, since=since,
+                                                           until=until), strict=True))
 
 
-def _punches(session: Session, tenant_id: int, persons: list[int], since: float, until: float) -> Columns:
-    return Columns(zip(("person", "site", "is_out", "t", "lat", "lon", "biometric", "mock", "foreign"),
-                       _HISTORY.arrays(session, tenant=tenant_id, persons=persons, since=since, until=until),
-                       strict=True))
+class Carried:
+    """What a scoring call's parts carry from one to the next (see ``PersonWindow``)."""
+
+    def __init__(self) -> None:
+        self.punches = PersonWindow(_HISTORY, ("person", "site", "is_out", "t", "lat", "lon", "biometric", "mock",
+                                               "foreign"))
+        self.fixes = PersonWindow(_PINGS, ("person", "t", "lat", "lon"))
 
 
 def _assemble(raw: Columns, sites: Sites, devices: Columns) -> Events:

@@ -32,7 +32,7 @@ from backend.events import EventPublisher
 from backend.models import UnscoredAttendance, utcnow
 from backend.runtime import Runtime
 from backend.scoring.features import FeatureBatch, features_of
-from backend.scoring.loaders import BatchInputs, PunchHistory, load_batch
+from backend.scoring.loaders import BatchInputs, Carried, load_batch
 from backend.scoring.model import ModelState, model_cache
 from backend.scoring.persist import dequeue, insert_anomalies, insert_predictions
 from backend.scoring.scorer import Scored, score_batch
@@ -76,7 +76,7 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
     # rest unscored, for the retry or the sweeper. The model is the one active at the start.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-reader") as reader, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-writer") as writer:
-        carried = PunchHistory()
+        carried = Carried()
         loading = reader.submit(_load, runtime, tenant_id, parts[0], carried) if parts else None
         writing: Future[tuple[int, int, int]] | None = None
         unreported = state     # a model load failure is published once, with the first part
@@ -110,7 +110,7 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
 PART_ROWS = 2500
 
 
-def _load(runtime: Runtime, tenant_id: int, part: list[int], carried: PunchHistory) -> BatchInputs | None:
+def _load(runtime: Runtime, tenant_id: int, part: list[int], carried: Carried) -> BatchInputs | None:
     """What a part's features read (None: none of its events exists any more)."""
     with runtime.read() as session:
         return load_batch(session, tenant_id, part, carried)

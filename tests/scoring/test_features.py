@@ -13,16 +13,18 @@ import sqlalchemy as sa
 from backend.ml.dataset import build_dataset
 from backend.models import FraudPrediction
 from backend.scoring.catalog import FEATURE_NAMES, PER_EVENT_KINDS
-from backend.scoring.features import compute_features
+from backend.scoring.features import compute_features, features_of
 from backend.scoring.labels import event_labels
+from backend.scoring.loaders import Carried, load_batch
 from backend.scoring.service import score_checkins
 from tests.scoring.conftest import END, Seeded
 
 
-def _features(seeded: Seeded, ids: list[int]) -> dict[int, np.ndarray]:
+def _features(seeded: Seeded, ids: list[int], carried: Carried | None = None) -> dict[int, np.ndarray]:
     with seeded.runtime.read() as session:
-        batch = compute_features(session, seeded.tenant_id, ids)
-    assert batch is not None
+        inputs = load_batch(session, seeded.tenant_id, ids, carried)
+    assert inputs is not None
+    batch = features_of(inputs)
     matrix = np.column_stack([batch.values[n] for n in FEATURE_NAMES])
     return {int(i): matrix[k] for k, i in enumerate(batch.events.id)}
 
@@ -59,6 +61,22 @@ def test_training_and_scoring_compute_identical_features(medium: Seeded) -> None
     for i in scored:
         row = np.array([np.nan if value is None else value for value in stored[i]])
         assert _same(row, together[i]), f"stored features of event {i} differ"
+
+
+def test_parts_carrying_what_earlier_parts_read_compute_the_same_features(medium: Seeded) -> None:
+    """A call's parts share what they read (``Carried``): each reads only the persons and the
+    time the earlier ones did not, and a part older than what is carried reads afresh. Every
+    event's features are those of its part loaded alone."""
+    ids = medium.event_ids()
+    span = sorted(ids[len(ids) // 2: len(ids) // 2 + 1500])     # parts of a few hours each, in time order
+    parts = [[int(i) for i in part] for part in np.array_split(np.array(span), 6)]
+    shuffled = [[int(i) for i in part] for part in np.array_split(np.random.default_rng(2).permutation(span), 2)]
+    carried = Carried()
+    mismatched = []
+    for part in [*parts, parts[1], *shuffled]:
+        alone, in_call = _features(medium, part), _features(medium, part, carried)
+        mismatched += [i for i in part if not _same(alone[i], in_call[i])]
+    assert not mismatched, f"{len(mismatched)} events' features depend on what earlier parts read"
 
 
 def test_a_batch_costs_the_same_queries_whatever_its_size(medium: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
