@@ -125,7 +125,8 @@ _EVENTS = Query(lambda: sa.select(
     f8(_A.gps_accuracy_m), f8(_A.biometric_quality), f8(sa.case((_A.mock_location, 1), else_=0)), f8(_A.battery_pct),
     f8(_A.signal_dbm), t8(_A.received_at), f8(_foreign()))
     .join(Person, Person.id == _A.person_id)
-    .where(_A.tenant_id == param("tenant"), in_list(_A.id, "ids", _BIG)), ("i8", "i8", "i8", "f8", "t8") + ("f8",) * 7 + ("t8", "f8"))
+    .where(_A.tenant_id == param("tenant"), in_list(_A.id, "ids", _BIG)),
+    ("i8", "i8", "i8", "f8", "t8") + ("f8",) * 7 + ("t8", "f8"))
 
 _HISTORY = Query(lambda: sa.select(
     i8(_A.person_id), i8(_A.site_id), f8(_is_out()), t8(_A.ts), f8(_A.lat), f8(_A.lon),
@@ -224,7 +225,7 @@ class PersonWindow:
 
     def read(self, session: Session, tenant_id: int, persons: list[int], since: float, until: float) -> Columns:
         """Rows of ``persons`` in [since, until)."""
-        if self.rows is None or since < self.since:     # nothing carried, or older than what is
+        if self.rows is None or since < self.since:     # nothing carried, or older than what is carried
             self.rows = self._fetch(session, tenant_id, persons, since, until)
             self.persons, self.since, self.until = set(persons), since, until
             return self.rows
