@@ -232,8 +232,8 @@ class PersonWindow:
         reads = [self.rows]
         newcomers = sorted(set(persons) - self.persons)
         end = max(until, self.until)
-        if newcomers:
-            reads.append(self._fetch(session, tenant_id, newcomers, self.since, end))
+        if newcomers:   # from ``since``: what starts before it is pruned below
+            reads.append(self._fetch(session, tenant_id, newcomers, since, end))
         if until > self.until and self.persons:
             reads.append(self._fetch(session, tenant_id, sorted(self.persons), self.until, until))
         rows = Columns({name: np.concatenate([r[name] for r in reads]) for name in self.columns})

@@ -23,8 +23,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 # Re-exported: the scoring modules build their statements from these.
-from backend.sql_functions import Kind, at_epoch, epoch, f8, i8, t8  # noqa: F401
+from backend.sql_functions import Kind, at_epoch, f8, i8, t8  # noqa: F401
 from backend.sql_functions import columns_of, packed_select, unpack
+
 
 def param(name: str, type_: sa.types.TypeEngine[Any] | None = None) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=type_)
