@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +32,7 @@ from backend.events import EventPublisher
 from backend.models import UnscoredAttendance, utcnow
 from backend.runtime import Runtime
 from backend.scoring.features import FeatureBatch, features_of
-from backend.scoring.loaders import BatchInputs, Carried, load_batch
+from backend.scoring.loaders import BatchInputs, Carried, Columns, ReadAside, load_batch
 from backend.scoring.model import ModelState, model_cache
 from backend.scoring.persist import dequeue, insert_anomalies, insert_predictions
 from backend.scoring.scorer import Scored, score_batch
@@ -74,16 +74,23 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
     # busy; no database: a round trip from here would queue for the GIL on its way back).
     # Each part is written in its own transaction: a crash leaves whole parts scored and the
     # rest unscored, for the retry or the sweeper. The model is the one active at the start.
+    # A fourth thread reads each part's location fixes while the reader reads the rest.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-reader") as reader, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-fixes") as fixes_reader, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-writer") as writer:
         carried = Carried()
-        loading = reader.submit(_load, runtime, tenant_id, parts[0], carried) if parts else None
+
+        def aside(read: Callable[[Session], Columns]) -> Future[Columns]:
+            return fixes_reader.submit(_read, runtime, read)
+
+        loading = reader.submit(_load, runtime, tenant_id, parts[0], carried, aside) if parts else None
         writing: Future[tuple[int, int, int]] | None = None
         unreported = state     # a model load failure is published once, with the first part
         for k, part in enumerate(parts):
             assert loading is not None
             inputs = loading.result()
-            loading = reader.submit(_load, runtime, tenant_id, parts[k + 1], carried) if k + 1 < len(parts) else None
+            loading = reader.submit(_load, runtime, tenant_id, parts[k + 1], carried, aside) \
+                if k + 1 < len(parts) else None
             if inputs is None:
                 _forget(runtime, tenant_id, part)
                 continue
@@ -111,10 +118,16 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
 PART_ROWS = 2500
 
 
-def _load(runtime: Runtime, tenant_id: int, part: list[int], carried: Carried) -> BatchInputs | None:
+def _load(runtime: Runtime, tenant_id: int, part: list[int], carried: Carried,
+          aside: ReadAside) -> BatchInputs | None:
     """What a part's features read (None: none of its events exists any more)."""
     with runtime.read() as session:
-        return load_batch(session, tenant_id, part, carried)
+        return load_batch(session, tenant_id, part, carried, aside)
+
+
+def _read(runtime: Runtime, read: Callable[[Session], Columns]) -> Columns:
+    with runtime.read() as session:
+        return read(session)
 
 
 def _write(runtime: Runtime, tenant_id: int, part: list[int], batch: FeatureBatch, scored: Scored,
