@@ -72,6 +72,6 @@ def test_bulk_publish_keeps_order_and_ids(pg_runtime: Runtime, world: World) -> 
     with pg_runtime.transaction() as session:
         entries = pg_runtime.events.publish_many(session, [
             {"tenant_id": world.tenant_id, "type": EventType.ALERT_RECEIVED, "data": {"i": i}} for i in range(5)])
-    assert [e.data["i"] for e in entries] == list(range(5))
-    assert [e.id for e in entries] == sorted(e.id for e in entries)
+    assert [e["data"]["i"] for e in entries] == list(range(5))
+    assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
     assert [e["data"]["i"] for e in _stream_events_after(pg_runtime.redis, tip)] == list(range(5))

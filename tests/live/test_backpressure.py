@@ -20,7 +20,7 @@ def _publish_burst(runtime: Runtime, tenant_id: int) -> list[int]:
     ids: list[int] = []
     for start in range(0, BURST, 50):  # batches, as ingestion publishes
         with runtime.transaction() as session:
-            ids += [e.id for e in runtime.events.publish_many(session, [
+            ids += [e["id"] for e in runtime.events.publish_many(session, [
                 {"tenant_id": tenant_id, "type": EventType.SYSTEM, "data": {"n": n, "pad": PAYLOAD}}
                 for n in range(start, start + 50)])]
     return ids
