@@ -36,7 +36,7 @@ from backend.scoring.loaders import BatchInputs, Carried, Columns, ReadAside, lo
 from backend.scoring.model import ModelState, model_cache
 from backend.scoring.persist import dequeue, insert_anomalies, insert_predictions
 from backend.scoring.scorer import Scored, score_batch
-from backend.scoring.sql import Query, in_list, param
+from backend.scoring.sql import Query, i8, in_list, param
 from backend.tickets import TicketSpec, open_or_add_occurrences
 
 log = logging.getLogger(__name__)
@@ -151,21 +151,22 @@ def _forget(runtime: Runtime, tenant_id: int, part: list[int]) -> None:
 
 
 _Q = UnscoredAttendance
-_UNSCORED = Query(lambda: sa.select(_Q.attendance_event_id).where(
-    _Q.tenant_id == param("tenant"), in_list(_Q.attendance_event_id, "ids", sa.BigInteger())))
-_FRESH = Query(lambda: sa.select(_Q.attendance_event_id).where(
+# Packed reads (``i8``): a sweeper chunk's 10000 ids as rows cost ~10 ms of Python a call.
+_UNSCORED = Query(lambda: sa.select(i8(_Q.attendance_event_id)).where(
+    _Q.tenant_id == param("tenant"), in_list(_Q.attendance_event_id, "ids", sa.BigInteger())), ("i8",))
+_FRESH = Query(lambda: sa.select(i8(_Q.attendance_event_id)).where(
     _Q.tenant_id == param("tenant"), _Q.received_at >= param("since", _Q.received_at.type))
-    .order_by(_Q.received_at).limit(param("limit")))
+    .order_by(_Q.received_at).limit(param("limit")), ("i8",))
 
 
 def pending_ids(session: Session, settings: Settings, tenant_id: int, ids: list[int], now: datetime, *,
                 coalesce: bool) -> list[int]:
     """The still-unscored ``ids``, plus (``coalesce``) fresh unscored check-ins of the tenant."""
-    wanted = {row[0] for row in _UNSCORED.rows(session, tenant=tenant_id, ids=ids)} if ids else set()
+    found = [_UNSCORED.arrays(session, tenant=tenant_id, ids=ids)[0]] if ids else []
     if coalesce and settings.scoring_coalesce_max:
-        wanted.update(row[0] for row in _FRESH.rows(session, tenant=tenant_id, limit=settings.scoring_coalesce_max,
-                                                    since=now - timedelta(seconds=settings.scoring_coalesce_s)))
-    return sorted(wanted)
+        found += _FRESH.arrays(session, tenant=tenant_id, limit=settings.scoring_coalesce_max,
+                               since=now - timedelta(seconds=settings.scoring_coalesce_s))
+    return np.unique(np.concatenate(found)).tolist() if found else []
 
 
 def persist_scores(session: Session, publisher: EventPublisher, settings: Settings, tenant_id: int,
