@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -69,22 +70,25 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
     parts = [pending[lo:lo + PART_ROWS] for lo in range(0, len(pending), PART_ROWS)]
     results: list[tuple[int, int, int]] = []
     scored: Scored | None = None
-    # Three stages overlap: the reader loads part k+1 and the writer writes part k-1 (the
-    # database busy, their threads waiting on it) while this thread computes part k (Python
-    # busy; no database: a round trip from here would queue for the GIL on its way back).
+    # Three stages overlap: the reader loads part k+1 and the writers write parts k-1 and k-2
+    # (the database busy, their threads waiting on it) while this thread computes part k
+    # (Python busy; no database: a round trip from here would queue for the GIL on its way
+    # back). A fourth thread reads each part's location fixes while the reader reads the rest.
     # Each part is written in its own transaction: a crash leaves whole parts scored and the
-    # rest unscored, for the retry or the sweeper. The model is the one active at the start.
-    # A fourth thread reads each part's location fixes while the reader reads the rest.
+    # rest unscored, for the retry or the sweeper. Two writes at once: a call's last write no
+    # longer waits for the one before (the call's drain, when nothing else is left to overlap);
+    # their tickets are still filed in the parts' order (``_write``). The model is the one
+    # active at the start.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-reader") as reader, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-fixes") as fixes_reader, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-writer") as writer:
+            ThreadPoolExecutor(max_workers=WRITES_IN_FLIGHT, thread_name_prefix="scoring-writer") as writer:
         carried = Carried()
 
         def aside(read: Callable[[Session], Columns]) -> Future[Columns]:
             return fixes_reader.submit(_read, runtime, read)
 
         loading = reader.submit(_load, runtime, tenant_id, parts[0], carried, aside) if parts else None
-        writing: Future[tuple[int, int, int]] | None = None
+        writing: list[Future[tuple[int, int, int]]] = []
         unreported = state     # a model load failure is published once, with the first part
         for k, part in enumerate(parts):
             assert loading is not None
@@ -97,12 +101,12 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
             assert state is not None
             batch = features_of(inputs)
             scored = score_batch(batch, state.model, settings)
-            if writing is not None:
-                results.append(writing.result())
-            writing = writer.submit(_write, runtime, tenant_id, part, batch, scored, unreported, now)
+            while len(writing) >= WRITES_IN_FLIGHT:
+                results.append(writing.pop(0).result())
+            writing.append(writer.submit(_write, runtime, tenant_id, part, batch, scored, unreported, now,
+                                         writing[-1] if writing else None))
             unreported = None
-        if writing is not None:
-            results.append(writing.result())
+        results += [w.result() for w in writing]
     if scored is None:
         return ScoringResult(len(ids), 0, 0, 0, None, None)
     return ScoringResult(len(ids), sum(r[0] for r in results), sum(r[1] for r in results),
@@ -116,6 +120,7 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
 # 2500 a chunk was faster than at 2000 or 3500, and 10000-row chunks ~20% faster than 5000.
 # (Measured before parts carried their reads: now only a call's first part reads the month.)
 PART_ROWS = 2500
+WRITES_IN_FLIGHT = 2
 
 
 def _load(runtime: Runtime, tenant_id: int, part: list[int], carried: Carried,
@@ -131,10 +136,13 @@ def _read(runtime: Runtime, read: Callable[[Session], Columns]) -> Columns:
 
 
 def _write(runtime: Runtime, tenant_id: int, part: list[int], batch: FeatureBatch, scored: Scored,
-           state: ModelState | None, now: datetime) -> tuple[int, int, int]:
+           state: ModelState | None, now: datetime, previous: Future[Any] | None) -> tuple[int, int, int]:
+    """Write a part; its tickets wait for the ``previous`` part's write to end, so that an
+    occurrence never opens a ticket an earlier check-in of the call should have opened."""
     with runtime.transaction() as session:
         result = persist_scores(session, runtime.events, runtime.settings, tenant_id, batch, scored, now,
-                                queued=part, written_at=utcnow())
+                                queued=part, written_at=utcnow(),
+                                before_tickets=(lambda: wait([previous])) if previous else None)
         if state is not None and state.failure:
             log.error("tenant %d: %s", tenant_id, state.failure)
             runtime.events.publish(session, EventType.SYSTEM, tenant_id, severity=Severity.HIGH,
@@ -171,12 +179,14 @@ def pending_ids(session: Session, settings: Settings, tenant_id: int, ids: list[
 
 def persist_scores(session: Session, publisher: EventPublisher, settings: Settings, tenant_id: int,
                    batch: FeatureBatch, scored: Scored, now: datetime, *, queued: Sequence[int],
-                   written_at: datetime | None = None) -> tuple[int, int, int]:
+                   written_at: datetime | None = None,
+                   before_tickets: Callable[[], object] | None = None) -> tuple[int, int, int]:
     """Write a scored batch and take ``queued`` (the ids it was built from: its events, and any
     whose event is gone) off the unscored queue; returns (predictions written, of which
     flagged, tickets touched). ``now`` is the scoring's clock (ticket ages, SLAs);
     ``written_at`` stamps the rows (a prediction's ``created_at``: when the scores were
-    written, the end of the ingest-to-scored latency)."""
+    written, the end of the ingest-to-scored latency). ``before_tickets`` runs just before
+    the tickets are filed."""
     written_at = written_at or now
     e = batch.events
     reasons = [json.dumps([r.as_json() for r in rs]) if rs else "[]" for rs in scored.reasons]
@@ -189,6 +199,8 @@ def persist_scores(session: Session, publisher: EventPublisher, settings: Settin
     insert_anomalies(session, tenant_id, [(int(e.id[i]), kind, _severity(scored.score[i], settings))
                                           for i in flagged for kind in scored.kinds[i]], written_at)
     publisher.publish_many(session, [_anomaly_event(tenant_id, batch, scored, i, settings) for i in flagged])
+    if before_tickets:
+        before_tickets()
     tickets = _open_tickets(session, publisher, settings, tenant_id, batch, scored, flagged, now)
     dequeue(session, tenant_id, queued)
     return written.count, len(flagged), tickets

@@ -4,13 +4,16 @@ the heuristic; a newly activated version is picked up at the next batch."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from rq import SimpleWorker
 
+import backend.scoring.service as service
 import workers.scoring
 from backend.enums import EventType, ModelStatus, Role, Scorer, TicketSource
 from backend.ml.registry import activate, rollback
@@ -196,3 +199,32 @@ def test_a_job_also_scores_fresh_unscored_checkins_of_its_tenant(small: Seeded) 
         with small.runtime.transaction() as session:
             for event_id, at in received.items():
                 session.execute(sa.update(a).where(a.id == event_id).values(received_at=at))
+
+
+def test_parts_written_at_once_file_their_tickets_in_the_parts_order(small: Seeded,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two parts are written at once, but a part files its tickets only once the part before
+    it has committed: tickets open (and take occurrences) in the order of their check-ins'
+    parts, as one writer would file them. The first part's filing is held back here, so that
+    without that order the second part would overtake it."""
+    settings = small.runtime.settings.model_copy(update={"scoring_ticket_max_age_hours": 24 * 60})  # every check-in
+    monkeypatch.setattr(small.runtime, "settings", settings)
+    monkeypatch.setattr(service, "PART_ROWS", 100)
+    original, calls = service._open_tickets, []
+
+    def first_part_late(*args: Any, **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.5)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_open_tickets", first_part_late)
+    ids = small.event_ids()
+    result = score_checkins(small.runtime, small.tenant_id, ids, now=END, coalesce=False)
+    with small.runtime.read() as session:
+        filed = session.scalars(sa.select(TicketHistory.data).where(TicketHistory.tenant_id == small.tenant_id)
+                                .order_by(TicketHistory.id)).all()
+    part_of = {event: i // 100 for i, event in enumerate(sorted(ids))}
+    parts = [part_of[data["attendance_event_id"]] for data in filed]
+    assert result.tickets == len(filed) and len(set(parts)) > 2
+    assert parts == sorted(parts)
