@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     scoring_ticket_dedup_hours: float = Field(24.0, gt=0)           # same person + fraud type: one ticket
     scoring_ticket_max_age_hours: float = Field(72.0, gt=0)         # older check-ins (backlog) open no ticket
     scoring_sweep_after_s: int = Field(30, ge=0)                    # the sweeper re-enqueues check-ins unscored this long
-    scoring_sweep_chunk: int = Field(10_000, ge=1, le=50_000)       # check-ins per sweeper job (4 pipelined parts)
+    scoring_sweep_chunk: int = Field(20_000, ge=1, le=50_000)       # check-ins per sweeper job (8 pipelined parts)
     scoring_sweep_max_chunks: int = Field(20, ge=1)                 # jobs per sweep and tenant (bounded)
     scoring_coalesce_s: float = Field(10.0, ge=0)                   # a job also takes fresh unscored check-ins ...
     scoring_coalesce_max: int = Field(500, ge=0)                    # ... up to this many (micro-batching under load)
