@@ -106,6 +106,25 @@ def test_a_check_in_deleted_before_it_was_scored_leaves_the_queue_at_its_next_sc
     assert queued(any_runtime, world.tenant_id) == set()
 
 
+def test_a_check_in_deleted_while_its_batch_was_computed_gets_no_prediction(
+        any_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write inserts predictions only for events that still exist (no foreign key: the
+    insert checks each event itself), and the deleted one leaves the queue with the rest."""
+    world, ids = ingested(any_runtime, [check_in(person="P1"), check_in(person="P2")])
+    compute = backend.scoring.service.features_of
+
+    def delete_p1_then_compute(inputs: object) -> object:
+        with any_runtime.transaction() as session:
+            session.execute(sa.delete(Person).where(Person.id == world.person_ids["P1"]))
+        return compute(inputs)
+
+    monkeypatch.setattr(backend.scoring.service, "features_of", delete_p1_then_compute)
+    assert score_checkins(any_runtime, world.tenant_id, ids, coalesce=False).scored == 1
+    (kept,) = stored(any_runtime, world.tenant_id)
+    assert predicted(any_runtime, world.tenant_id) == {kept}
+    assert queued(any_runtime, world.tenant_id) == set()
+
+
 def test_deleting_a_person_or_a_tenant_deletes_their_predictions_through_their_check_ins(
         any_runtime: Runtime) -> None:
     """fraud_predictions keys only its event: the event's cascade is the one that removes it."""
