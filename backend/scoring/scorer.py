@@ -52,10 +52,13 @@ def score_batch(batch: FeatureBatch, model: LoadedModel | None, settings: Settin
     candidate = np.where(worth & (weights > 0) & explained, weights, 0.0)
     reasons: list[list[Reason]] = [[] for _ in range(n)]
     kinds: list[list[FraudKind]] = [[] for _ in range(n)]
-    for i in np.flatnonzero(candidate.max(axis=1, initial=0.0) > 0).tolist():
-        order = np.argsort(-candidate[i])
-        ranked = [(names_order[j], float(candidate[i, j])) for j in order if candidate[i, j] > 0]
-        described = explain(ranked, RowView(batch.row(i), _context(batch, i), names))
+    rows = np.flatnonzero(candidate.max(axis=1, initial=0.0) > 0)
+    order = np.argsort(-candidate[rows], axis=1)
+    ranked_weights = np.take_along_axis(candidate[rows], order, axis=1).tolist()
+    for i, features, weights_of_row, values, context in zip(rows.tolist(), order.tolist(), ranked_weights,
+                                                            batch.rows(rows), _contexts(batch, rows)):
+        ranked = [(names_order[j], w) for j, w in zip(features, weights_of_row) if w > 0]
+        described = explain(ranked, RowView(values, context, names))
         reasons[i] = described[:MAX_REASONS]
         kinds[i] = fraud_kinds(described)
     for i in np.flatnonzero(flagged).tolist():
@@ -90,9 +93,8 @@ def _model_weights(model: LoadedModel, batch: FeatureBatch, score: np.ndarray, a
     return out
 
 
-def _context(batch: FeatureBatch, i: int) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, column in batch.context.items():
-        value = column[i].item()
-        out[key] = None if isinstance(value, float) and np.isnan(value) else value
-    return out
+def _contexts(batch: FeatureBatch, rows: np.ndarray) -> list[dict[str, object]]:
+    """The context the reasons cite, per row of ``rows`` (NaN -> None)."""
+    columns = {key: [None if value != value else value for value in column[rows].tolist()]   # NaN != NaN
+               for key, column in batch.context.items()}
+    return [dict(zip(columns, values)) for values in zip(*columns.values())] if columns else [{} for _ in rows]
