@@ -53,11 +53,12 @@ def score_batch(batch: FeatureBatch, model: LoadedModel | None, settings: Settin
     reasons: list[list[Reason]] = [[] for _ in range(n)]
     kinds: list[list[FraudKind]] = [[] for _ in range(n)]
     rows = np.flatnonzero(candidate.max(axis=1, initial=0.0) > 0)
-    order = np.argsort(-candidate[rows], axis=1)
-    ranked_weights = np.take_along_axis(candidate[rows], order, axis=1).tolist()
-    for i, features, weights_of_row, values, context in zip(rows.tolist(), order.tolist(), ranked_weights,
-                                                            batch.rows(rows), _contexts(batch, rows)):
-        ranked = [(names_order[j], w) for j, w in zip(features, weights_of_row) if w > 0]
+    row_candidates = candidate[rows]
+    order = np.argsort(-row_candidates, axis=1)   # per row: feature positions, strongest first
+    ranked_weights = np.take_along_axis(row_candidates, order, axis=1).tolist()
+    for i, positions, row_weights, values, context in zip(rows.tolist(), order.tolist(), ranked_weights,
+                                                           batch.rows(rows), _contexts(batch, rows)):
+        ranked = [(names_order[j], w) for j, w in zip(positions, row_weights) if w > 0]
         described = explain(ranked, RowView(values, context, names))
         reasons[i] = described[:MAX_REASONS]
         kinds[i] = fraud_kinds(described)
