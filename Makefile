@@ -39,7 +39,7 @@ test: install-dev browser var/tmp
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # `make bench` runs every benchmark; `make bench ONLY=ingest` one of them.
-bench: install-dev var/tmp
+bench: install-dev browser var/tmp
 	$(BIN)/python -m tests.bench $(ONLY)
 
 # `make eval`: what the fraud model is worth on the demo world's held-out days: heuristic,
