@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     scoring_sweep_max_chunks: int = Field(20, ge=1)                 # jobs per sweep and tenant (bounded)
     scoring_coalesce_s: float = Field(10.0, ge=0)                   # a job also takes fresh unscored check-ins ...
     scoring_coalesce_max: int = Field(500, ge=0)                    # ... up to this many (micro-batching under load)
+    scoring_pending_ttl_s: int = Field(60, ge=1)                    # a tenant's pending-job flag lasts at most this long
     scoring_explain_min_score: float = Field(0.2, ge=0.0, le=1.0)   # lower scores get no reasons (nothing to explain)
     scoring_exact_explain_max: int = Field(16, ge=0)                # flagged rows per batch explained by exact TreeSHAP
 

@@ -4,11 +4,9 @@ transaction, publish NOC alerts, then enqueue scoring of the accepted check-ins/
 No Flask here: the API route, tests and the simulator all call ``ingest_events``."""
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -22,10 +20,8 @@ from backend.ingest.schemas import (AttendanceIn, CheckpointScanIn, EventIn, Loc
 from backend.ingest.store import RefTable, insert_new
 from backend.ingest.validation import BatchOutcome, BatchValidator
 from backend.models import AttendanceEvent, CheckpointScan, LocationPing, NocAlert, PhoneActivity, utcnow
-from backend.queues import SCORE_CHECKINS_JOB, QueueName
 from backend.runtime import Runtime
-
-log = logging.getLogger(__name__)
+from backend.scoring.pending import request_scoring
 
 ATTENDANCE_TABLE = AttendanceEvent.__tablename__
 NOC_ALERT_TABLE = NocAlert.__tablename__
@@ -79,7 +75,8 @@ def ingest_events(runtime: Runtime, tenant_id: int, raw_items: list[Any], *,
     with runtime.transaction() as session:
         result = store_events(session, runtime.events, runtime.settings, tenant_id, raw_items, now=now)
     # After the commit: a worker must find the rows. A failure here loses nothing (rows stay unscored).
-    result.scoring_job_id = enqueue_scoring(runtime, tenant_id, result.stored_ids.get(ATTENDANCE_TABLE, []))
+    attendance_ids = result.stored_ids.get(ATTENDANCE_TABLE, [])
+    result.scoring_job_id = request_scoring(runtime, tenant_id, attendance_ids) if attendance_ids else None
     return result
 
 
@@ -136,20 +133,3 @@ def _publish_alerts(session: Session, publisher: EventPublisher, tenant_id: int,
          "data": {"alert_id": alert_id, "client_id": row["client_event_id"], "kind": row["kind"].value,
                   "message": row["message"], "ts": row["ts"].astimezone(UTC).isoformat()}}
         for row, alert_id in alerts])
-
-
-def enqueue_scoring(runtime: Runtime, tenant_id: int, attendance_ids: list[int]) -> str | None:
-    """One scoring job per batch (RQ jobs cost milliseconds each; scoring is batched). Returns
-    the job id, or None when there is nothing to score or Redis is unreachable."""
-    if not attendance_ids:
-        return None
-    try:
-        job = runtime.queues[QueueName.SCORING].enqueue(
-            SCORE_CHECKINS_JOB, tenant_id, attendance_ids,
-            description=f"score {len(attendance_ids)} attendance events of tenant {tenant_id}")
-    except redis.RedisError:
-        log.warning("Redis unavailable: %d attendance events of tenant %d stay unscored until the sweeper "
-                    "finds them", len(attendance_ids), tenant_id, exc_info=True)
-        return None
-    return job.id
-

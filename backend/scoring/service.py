@@ -11,8 +11,8 @@ sweeper scores the batch again.
 
 Micro-batching: besides its own ids, a call takes up to ``scoring_coalesce_max`` other
 check-ins of the tenant that arrived in the last ``scoring_coalesce_s`` seconds and are still
-unscored. Under load (one check-in per request, one job per check-in) the first job scores
-what has piled up and the jobs behind it find their ids scored and return after one query."""
+unscored. Under load (one check-in per request) a job scores what piled up while it was
+pending: ingestion queues no other job for the tenant meanwhile (``pending``)."""
 from __future__ import annotations
 
 import json
@@ -35,6 +35,7 @@ from backend.runtime import Runtime
 from backend.scoring.features import FeatureBatch, features_of
 from backend.scoring.loaders import BatchInputs, Carried, Columns, ReadAside, load_batch
 from backend.scoring.model import ModelState, model_cache
+from backend.scoring.pending import release_pending, request_scoring
 from backend.scoring.persist import dequeue, insert_anomalies, insert_predictions
 from backend.scoring.scorer import Scored, score_batch
 from backend.scoring.sql import Query, i8, in_list, param
@@ -64,8 +65,10 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
                    coalesce: bool = True) -> ScoringResult:
     settings = runtime.settings
     now = now or utcnow()
+    if coalesce:
+        release_pending(runtime, tenant_id)   # before the read (see ``pending``)
     with runtime.read() as session:
-        pending = pending_ids(session, settings, tenant_id, ids, now, coalesce=coalesce)
+        pending, fresh_left = pending_ids(session, settings, tenant_id, ids, now, coalesce=coalesce)
         state = model_cache(runtime).active(session, tenant_id) if pending else None
     parts = [pending[lo:lo + PART_ROWS] for lo in range(0, len(pending), PART_ROWS)]
     results: list[tuple[int, int, int]] = []
@@ -107,6 +110,8 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
                                          writing[-1] if writing else None))
             unreported = None
         results += [w.result() for w in writing]
+    if fresh_left:
+        request_scoring(runtime, tenant_id, [])
     if scored is None:
         return ScoringResult(len(ids), 0, 0, 0, None, None)
     return ScoringResult(len(ids), sum(r[0] for r in results), sum(r[1] for r in results),
@@ -170,13 +175,17 @@ _FRESH = Query(lambda: sa.select(i8(_Q.attendance_event_id)).where(
 
 
 def pending_ids(session: Session, settings: Settings, tenant_id: int, ids: list[int], now: datetime, *,
-                coalesce: bool) -> list[int]:
-    """The still-unscored ``ids``, plus (``coalesce``) fresh unscored check-ins of the tenant."""
+                coalesce: bool) -> tuple[list[int], bool]:
+    """The still-unscored ``ids``, plus (``coalesce``) fresh unscored check-ins of the tenant;
+    and whether more fresh ones may be left (the read reached ``scoring_coalesce_max``)."""
     found = [_UNSCORED.arrays(session, tenant=tenant_id, ids=ids)[0]] if ids else []
+    fresh_left = False
     if coalesce and settings.scoring_coalesce_max:
-        found += _FRESH.arrays(session, tenant=tenant_id, limit=settings.scoring_coalesce_max,
-                               since=now - timedelta(seconds=settings.scoring_coalesce_s))
-    return np.unique(np.concatenate(found)).tolist() if found else []
+        fresh = _FRESH.arrays(session, tenant=tenant_id, limit=settings.scoring_coalesce_max,
+                              since=now - timedelta(seconds=settings.scoring_coalesce_s))[0]
+        found.append(fresh)
+        fresh_left = len(fresh) >= settings.scoring_coalesce_max
+    return (np.unique(np.concatenate(found)).tolist() if found else []), fresh_left
 
 
 def persist_scores(session: Session, publisher: EventPublisher, settings: Settings, tenant_id: int,

@@ -14,7 +14,8 @@
   (one clock: loopback). ``scoring_e2e_sent_per_s`` is the rate the clients achieved: when the
   machine cannot ingest 200/s (one web process, the worker, PostgreSQL and the clients share
   its cores), the clients fall behind rather than bunch up, and the latency is that of the
-  lower rate, with the web process saturated.
+  lower rate, with the web process saturated. ``scoring_e2e_jobs_left``: scoring jobs still
+  queued once every check-in is scored (each request used to queue one: the worker fell behind).
 - ``train_1m_rows_s``: fitting (with early stopping and the threshold choice) plus holdout
   metrics on 1 M synthetic labelled rows resampled, with jitter, from the demo world's dataset.
 """
@@ -190,6 +191,7 @@ def _end_to_end(runtime: Runtime, tenant_id: int) -> dict[str, float | int]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and _unscored(runtime, tenant_id, run_id):
             time.sleep(0.2)
+        jobs_left = runtime.queues[QueueName.SCORING].count
     if errors:
         raise RuntimeError(f"{len(errors)} ingest errors, first: {errors[0]}")
     with runtime.read() as session:
@@ -205,7 +207,7 @@ def _end_to_end(runtime: Runtime, tenant_id: int) -> dict[str, float | int]:
     return {"scoring_e2e_p50_ms": round(median(latencies), 2),
             "scoring_e2e_p99_ms": round(percentile(latencies, 99), 2),
             "scoring_e2e_max_ms": round(max(latencies), 2), "scoring_e2e_checkins": len(latencies),
-            "scoring_e2e_unscored": unscored,
+            "scoring_e2e_unscored": unscored, "scoring_e2e_jobs_left": jobs_left,
             "scoring_e2e_sent_per_s": round((len(measured_sends) - 1) / (measured_sends[-1] - measured_sends[0]), 1)}
 
 
