@@ -1,10 +1,11 @@
 """At most one pending scoring job per tenant.
 
 Ingestion used to enqueue one job per request. One check-in per request (a phone) at 200/s
-was then 200 jobs/s, and each job costs the worker ~20 ms of RQ bookkeeping even when
-micro-batching (``service``) had already scored its check-ins. The worker fell behind on
-no-op jobs, the queue grew without bound, and the sweeper, which stands down while the queue
-holds a backlog, stood down for good.
+was then 200 jobs/s. The worker got through ~40 jobs/s, each ~24 ms of its time with RQ's
+bookkeeping, each scoring what had arrived since the one before (micro-batching, see
+``service``). So the queue grew by ~160 jobs/s without bound, its jobs' own check-ins long
+scored by the jobs ahead of them. The sweeper, which stands down while the queue holds a
+backlog, stood down for good.
 
 Now a request enqueues a job only if it can claim the tenant's pending flag
 (``SET NX``, valued with the job id). A job that coalesces releases the flag *before* it
