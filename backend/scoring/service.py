@@ -65,10 +65,10 @@ def score_checkins(runtime: Runtime, tenant_id: int, ids: list[int], *, now: dat
                    coalesce: bool = True) -> ScoringResult:
     settings = runtime.settings
     now = now or utcnow()
-    if coalesce:
-        release_pending(runtime, tenant_id)   # before the read (see ``pending``)
+    pending_since = release_pending(runtime, tenant_id) if coalesce else None   # before the read (``pending``)
     with runtime.read() as session:
-        pending, fresh_left = pending_ids(session, settings, tenant_id, ids, now, coalesce=coalesce)
+        pending, fresh_left = pending_ids(session, settings, tenant_id, ids, now, coalesce=coalesce,
+                                          pending_since=pending_since)
         state = model_cache(runtime).active(session, tenant_id) if pending else None
     parts = [pending[lo:lo + PART_ROWS] for lo in range(0, len(pending), PART_ROWS)]
     results: list[tuple[int, int, int]] = []
@@ -175,14 +175,17 @@ _FRESH = Query(lambda: sa.select(i8(_Q.attendance_event_id)).where(
 
 
 def pending_ids(session: Session, settings: Settings, tenant_id: int, ids: list[int], now: datetime, *,
-                coalesce: bool) -> tuple[list[int], bool]:
-    """The still-unscored ``ids``, plus (``coalesce``) fresh unscored check-ins of the tenant;
-    and whether more fresh ones may be left (the read reached ``scoring_coalesce_max``)."""
+                coalesce: bool, pending_since: float | None = None) -> tuple[list[int], bool]:
+    """The still-unscored ``ids``, plus (``coalesce``) fresh unscored check-ins of the tenant:
+    of the last ``scoring_coalesce_s``, or since ``pending_since`` (epoch) if earlier; and
+    whether more fresh ones may be left (the read reached ``scoring_coalesce_max``)."""
     found = [_UNSCORED.arrays(session, tenant=tenant_id, ids=ids)[0]] if ids else []
     fresh_left = False
     if coalesce and settings.scoring_coalesce_max:
-        fresh = _FRESH.arrays(session, tenant=tenant_id, limit=settings.scoring_coalesce_max,
-                              since=now - timedelta(seconds=settings.scoring_coalesce_s))[0]
+        since = now - timedelta(seconds=settings.scoring_coalesce_s)
+        if pending_since is not None:
+            since = min(since, datetime.fromtimestamp(pending_since, UTC))
+        fresh = _FRESH.arrays(session, tenant=tenant_id, limit=settings.scoring_coalesce_max, since=since)[0]
         found.append(fresh)
         fresh_left = len(fresh) >= settings.scoring_coalesce_max
     return (np.unique(np.concatenate(found)).tolist() if found else []), fresh_left

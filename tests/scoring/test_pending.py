@@ -4,7 +4,9 @@ releases the flag before it reads, so what is committed after that gets a job of
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -38,6 +40,18 @@ def run_scoring_worker(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Non
 def one_check_in_each(runtime: Runtime, world: World, n: int) -> list[BatchResult]:
     """``n`` requests of one check-in each (persons P1-P3 in turn), as phones send them."""
     return [ingest_events(runtime, world.tenant_id, [check_in(person=f"P{i % 3 + 1}")]) for i in range(n)]
+
+
+@contextmanager
+def tuned(runtime: Runtime, **settings: Any) -> Iterator[Runtime]:
+    """A runtime on the same database and Redis with ``settings`` changed, its queue emptied."""
+    tuned_runtime = Runtime(runtime.settings.model_copy(update=settings))
+    try:
+        tuned_runtime.queues[QueueName.SCORING].empty()
+        yield tuned_runtime
+    finally:
+        tuned_runtime.queues[QueueName.SCORING].empty()
+        tuned_runtime.close()
 
 
 @pytest.fixture
@@ -113,18 +127,34 @@ def test_a_check_in_committed_after_a_job_released_the_flag_gets_a_job_of_its_ow
     assert predicted(runtime, world.tenant_id) == stored(runtime, world.tenant_id)   # read by the running job too
 
 
-def test_a_job_that_took_as_many_fresh_check_ins_as_it_may_queues_a_follow_up(
-        pg_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = Runtime(pg_runtime.settings.model_copy(update={"scoring_coalesce_max": 2}))
-    try:
-        runtime.queues[QueueName.SCORING].empty()
+@pytest.mark.parametrize(("settings", "requests", "queued_for_s"), [
+    pytest.param({"scoring_coalesce_max": 2}, 7, 0.0, id="a job that took its limit queues a follow-up"),
+    # The job waits in the queue (a backlog ahead of it) past the coalescing window: it reads
+    # from its flag's claim on.
+    pytest.param({"scoring_coalesce_s": 0.5}, 3, 1.0, id="a job that waited past the window reads all"),
+])
+def test_one_pending_job_and_its_follow_ups_score_every_check_in(
+        pg_runtime: Runtime, monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any], requests: int,
+        queued_for_s: float) -> None:
+    with tuned(pg_runtime, **settings) as runtime:
         world = make_world(runtime)
-        one_check_in_each(runtime, world, 7)
+        one_check_in_each(runtime, world, requests)
         assert len(tenant_jobs(runtime, world)) == 1
+        time.sleep(queued_for_s)
 
         run_scoring_worker(runtime, monkeypatch)
 
-        assert len(predicted(runtime, world.tenant_id)) == 7 and queued(runtime, world.tenant_id) == set()
-    finally:
-        runtime.queues[QueueName.SCORING].empty()
-        runtime.close()
+        assert len(predicted(runtime, world.tenant_id)) == requests and queued(runtime, world.tenant_id) == set()
+
+
+def test_without_coalescing_every_request_queues_a_job_of_its_own(
+        pg_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    with tuned(pg_runtime, scoring_coalesce_max=0) as runtime:
+        world = make_world(runtime)
+        results = one_check_in_each(runtime, world, 3)
+        assert sorted(job.id for job in tenant_jobs(runtime, world)) == sorted(r.scoring_job_id for r in results)
+        assert len({r.scoring_job_id for r in results}) == 3
+
+        run_scoring_worker(runtime, monkeypatch)
+
+        assert len(predicted(runtime, world.tenant_id)) == 3 and queued(runtime, world.tenant_id) == set()
